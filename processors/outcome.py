@@ -1,0 +1,335 @@
+"""One classification of every failure, and one policy that decides what happens next.
+
+``normalize`` turns any exception from a Conductor call into a ``NormalizedError`` (the SDK's
+status errors, its timeout and connection errors, raw httpx transport errors, anything else).
+``classify`` maps it to an ``OutcomeClass`` of DESIGN.md section 5 and says whether a write
+may have been applied. ``OutcomePolicy.decide`` turns that into a ``Decision``. All pure.
+
+Failures that are not Conductor answers get type ``INTERNAL_ERROR`` and one of these codes:
+``CONNECT_ERROR``, ``CONNECT_TIMEOUT``, ``POOL_TIMEOUT`` (the request was never sent),
+``REQUEST_TIMEOUT``, ``CONNECTION_LOST`` (it may have been), ``UNEXPECTED`` (anything else).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+import conductor
+import httpx
+
+from processors.backoff import Backoff
+
+__all__ = [
+    "Action",
+    "Classification",
+    "Decision",
+    "NormalizedError",
+    "OutcomeClass",
+    "OutcomePolicy",
+    "Phase",
+    "classify",
+    "normalize",
+]
+
+Phase = Literal["read", "write"]
+
+_INTEGRATION_ERROR = "INTEGRATION_ERROR"
+_CONNECTION_ERROR = "INTEGRATION_CONNECTION_ERROR"
+_INVALID_REQUEST = "INVALID_REQUEST_ERROR"
+_AUTHENTICATION = "AUTHENTICATION_ERROR"
+_PERMISSION = "PERMISSION_ERROR"
+_INTERNAL = "INTERNAL_ERROR"
+_NOT_SET_UP = "INTEGRATION_CONNECTION_NOT_SET_UP"
+_NOT_ACTIVE = "INTEGRATION_CONNECTION_NOT_ACTIVE"
+_STALE_REVISION = "3200"  # QuickBooks: "the provided edit sequence is out-of-date"
+
+_CONNECT_ERROR = "CONNECT_ERROR"
+_CONNECT_TIMEOUT = "CONNECT_TIMEOUT"
+_POOL_TIMEOUT = "POOL_TIMEOUT"
+_REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
+_CONNECTION_LOST = "CONNECTION_LOST"
+_UNEXPECTED = "UNEXPECTED"
+_NEVER_SENT = frozenset({_CONNECT_ERROR, _CONNECT_TIMEOUT, _POOL_TIMEOUT})
+# Transport errors raised before any byte of the request left this process.
+_REFUSED_BEFORE_SENDING = (
+    httpx.ConnectError,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+)
+
+_UNREACHABLE_MESSAGE = "We could not reach QuickBooks Desktop. We will try again shortly."
+_INTERNAL_MESSAGE = "An internal server error occurred. Please try again later."
+_MAX_MESSAGE = 2000  # a proxy's HTML error page must not end up whole in every result event
+
+
+class OutcomeClass(StrEnum):
+    """What kind of failure this is (DESIGN.md section 5)."""
+
+    CONNECTION = "connection"  # the company's QuickBooks is unreachable: park
+    SETUP = "setup"  # the company never finished the auth flow: park, send the link
+    DATA = "data"  # QuickBooks or Conductor rejected the data: final failure
+    STALE_REVISION = "stale_revision"  # an update lost a race: refetch and retry once
+    CONFIGURATION = "configuration"  # our own API key is wrong: stop consuming
+    TRANSIENT = "transient"  # try again later
+
+
+class Action(StrEnum):
+    """What the engine does with the event next."""
+
+    RETRY = "retry"
+    REFETCH_AND_RETRY = "refetch_and_retry"
+    PARK = "park"
+    FAIL = "fail"
+    HALT = "halt"
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedError:
+    """Any failure in the shape of a Conductor error, as it goes into results and logs."""
+
+    type: str
+    code: str
+    message: str
+    user_facing_message: str
+    http_status: int | None = None
+    integration_code: str | None = None
+    request_id: str | None = None
+    retry_after: float | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """The fields as a JSON-ready dict (snake_case keys)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The class of a failure, and whether a write may have been applied anyway."""
+
+    kind: OutcomeClass
+    ambiguous: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do next: the action, how long to wait, and whether to look up before writing."""
+
+    action: Action
+    kind: OutcomeClass
+    delay: float = 0.0
+    reconcile: bool = False  # the write may have landed: the ledger looks it up first
+    attention: str | None = None  # the needs-attention category, when the user must know
+
+
+def normalize(exc: BaseException, *, now: float | None = None) -> NormalizedError:
+    """Normalize any exception raised around a Conductor call; never raises."""
+    if isinstance(exc, conductor.APIStatusError):
+        return _from_status(exc, now)
+    if isinstance(exc, conductor.APIConnectionError):
+        cause = exc.__cause__
+        if isinstance(cause, httpx.TransportError | TimeoutError):
+            return _from_transport(cause)
+        return _from_transport(exc)
+    if isinstance(exc, httpx.TransportError | TimeoutError):
+        return _from_transport(exc)
+    return NormalizedError(
+        type=_INTERNAL,
+        code=_UNEXPECTED,
+        message=_describe(exc),
+        user_facing_message=_INTERNAL_MESSAGE,
+    )
+
+
+def classify(err: NormalizedError, *, phase: Phase) -> Classification:
+    """Classify a normalized error of a read or a write."""
+    kind = _kind(err)
+    return Classification(kind, ambiguous=phase == "write" and _may_have_applied(err, kind))
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomePolicy:
+    """Decides retry, refetch, park, fail or halt; the only place that does."""
+
+    backoff: Backoff = field(default_factory=Backoff)
+    max_attempts: int = 5  # transient failures in a row before the company is parked
+    max_refetches: int = 1  # stale-revision refetches before it is a data failure
+    max_retry_after: float = 300.0  # a larger Retry-After is clamped to this
+    draw: Callable[[], float] = field(default=random.random, compare=False, repr=False)
+
+    def decide(
+        self, err: NormalizedError, *, phase: Phase, attempt: int, refetches: int = 0
+    ) -> Decision:
+        """Decide after failed attempt ``attempt`` (1-based), ``refetches`` refetches so far."""
+        if attempt < 1:
+            raise ValueError(f"attempt is 1-based, not {attempt}")
+        classification = classify(err, phase=phase)
+        kind, ambiguous = classification.kind, classification.ambiguous
+        if kind is OutcomeClass.TRANSIENT:
+            if attempt >= self.max_attempts:
+                return Decision(Action.PARK, kind, reconcile=ambiguous, attention="connection")
+            delay = self.backoff.delay(attempt, self.draw())
+            if err.retry_after is not None:
+                delay = max(delay, min(err.retry_after, self.max_retry_after))
+            return Decision(Action.RETRY, kind, delay=delay, reconcile=ambiguous)
+        if kind is OutcomeClass.STALE_REVISION:
+            if refetches < self.max_refetches:
+                return Decision(Action.REFETCH_AND_RETRY, kind)
+            return Decision(Action.FAIL, kind, attention="data")
+        action = _FINAL_ACTIONS[kind]
+        return Decision(action, kind, reconcile=ambiguous, attention=kind.value)
+
+
+_FINAL_ACTIONS = {
+    OutcomeClass.CONNECTION: Action.PARK,
+    OutcomeClass.SETUP: Action.PARK,
+    OutcomeClass.DATA: Action.FAIL,
+    OutcomeClass.CONFIGURATION: Action.HALT,
+}
+
+
+def _kind(err: NormalizedError) -> OutcomeClass:
+    status = err.http_status
+    if err.type in (_AUTHENTICATION, _PERMISSION) or status in (401, 403):
+        return OutcomeClass.CONFIGURATION
+    if err.code == _NOT_SET_UP:
+        return OutcomeClass.SETUP
+    if err.type == _CONNECTION_ERROR or err.code == _NOT_ACTIVE:
+        return OutcomeClass.CONNECTION
+    if status in (408, 429) or "TIMEOUT" in err.code:
+        return OutcomeClass.TRANSIENT
+    if err.type == _INTEGRATION_ERROR and err.integration_code == _STALE_REVISION:
+        return OutcomeClass.STALE_REVISION
+    if err.type in (_INTEGRATION_ERROR, _INVALID_REQUEST):
+        return OutcomeClass.DATA
+    if err.type != _INTERNAL and status is not None and 400 <= status < 500:
+        return OutcomeClass.DATA  # an unknown type on a 4xx: a rejection, not worth retrying
+    return OutcomeClass.TRANSIENT
+
+
+def _may_have_applied(err: NormalizedError, kind: OutcomeClass) -> bool:
+    if err.code in _NEVER_SENT:
+        return False
+    if "TIMEOUT" in err.code or err.code in (_CONNECTION_LOST, _UNEXPECTED):
+        return True
+    # A typed rejection (data, connection, setup, auth) is a definite "not written"; an
+    # untyped or internal 5xx may come after QuickBooks saved the object.
+    return kind is OutcomeClass.TRANSIENT and err.http_status is not None and err.http_status >= 500
+
+
+def _from_status(exc: conductor.APIStatusError, now: float | None) -> NormalizedError:
+    status = exc.status_code
+    headers = exc.response.headers
+    fields = _error_fields(exc.body)
+    type_ = _text(fields.get("type")) or _type_for_status(status)
+    return NormalizedError(
+        type=type_,
+        code=_text(fields.get("code")) or f"HTTP_{status}",
+        message=_clip(_text(fields.get("message")) or exc.message),
+        user_facing_message=_clip(
+            _text(fields.get("userFacingMessage")) or _default_user_message(type_)
+        ),
+        http_status=status,
+        integration_code=_integration_code(fields.get("integrationCode")),
+        request_id=(
+            _text(fields.get("requestId"))
+            or _text(headers.get("request-id"))
+            or _text(headers.get("conductor-request-id"))
+        ),
+        retry_after=_retry_after(headers, now),
+    )
+
+
+def _from_transport(exc: BaseException) -> NormalizedError:
+    if isinstance(exc, httpx.ConnectTimeout):
+        code = _CONNECT_TIMEOUT
+    elif isinstance(exc, httpx.PoolTimeout):
+        code = _POOL_TIMEOUT
+    elif isinstance(exc, httpx.TimeoutException | TimeoutError | conductor.APITimeoutError):
+        code = _REQUEST_TIMEOUT
+    elif isinstance(exc, _REFUSED_BEFORE_SENDING):
+        code = _CONNECT_ERROR
+    else:
+        code = _CONNECTION_LOST
+    return NormalizedError(
+        type=_INTERNAL,
+        code=code,
+        message=_describe(exc),
+        user_facing_message=_UNREACHABLE_MESSAGE,
+    )
+
+
+def _error_fields(body: object) -> Mapping[object, object]:
+    """The ``error`` object of a Conductor error body, or {} for anything else."""
+    if isinstance(body, Mapping):
+        inner = body.get("error")
+        if isinstance(inner, Mapping):
+            return inner
+        if "type" in body:  # an unwrapped error object
+            return body
+    return {}
+
+
+def _type_for_status(status: int) -> str:
+    if status == 401:
+        return _AUTHENTICATION
+    if status == 403:
+        return _PERMISSION
+    if status >= 500 or status in (408, 429):
+        return _INTERNAL
+    return _INVALID_REQUEST
+
+
+def _default_user_message(type_: str) -> str:
+    if type_ == _CONNECTION_ERROR:
+        return _UNREACHABLE_MESSAGE
+    if type_ == _INTERNAL:
+        return _INTERNAL_MESSAGE
+    return "QuickBooks Desktop could not process this record."
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _integration_code(value: object) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _text(value)
+
+
+def _describe(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001 - a broken __str__ must not hide the error itself
+        text = "<unprintable>"
+    return _clip(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+def _retry_after(headers: httpx.Headers, now: float | None) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP date), if sane."""
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        try:
+            seconds = float(headers.get(name, "")) / scale
+        except ValueError:
+            continue
+        if math.isfinite(seconds):
+            return max(seconds, 0.0)
+    try:
+        parsed = email.utils.parsedate_tz(headers.get("retry-after", ""))
+        if parsed is None:
+            return None
+        at = email.utils.mktime_tz(parsed)
+    except (IndexError, OverflowError, TypeError, ValueError):  # odd dates from odd proxies
+        return None
+    return max(at - (time.time() if now is None else now), 0.0)
