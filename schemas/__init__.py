@@ -11,6 +11,7 @@ from schemas.errors import (
     UnknownEventType,
 )
 from schemas.event import InboundEvent, parse_event
+from schemas.examples import EXAMPLE_DATA, example_event
 from schemas.export import export_schemas
 from schemas.inbound import (
     DATA_MODELS,
@@ -66,6 +67,7 @@ __all__ = [
     "COMPANY_NOT_CONNECTED",
     "CONTENT_TYPE_HEADER",
     "DATA_MODELS",
+    "EXAMPLE_DATA",
     "OUTBOUND_DATA_MODELS",
     "REFERENCE_EVENT_TYPES",
     "REJECTED_REASON_HEADER",
@@ -111,6 +113,7 @@ __all__ = [
     "Topic",
     "UnknownEventType",
     "VendorUpserted",
+    "example_event",
     "export_schemas",
     "make_cloudevent",
     "parse_event",

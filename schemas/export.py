@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, create_model
 from pydantic.json_schema import models_json_schema
 
 from schemas.envelope import Envelope
+from schemas.examples import example_event
 from schemas.inbound import DATA_MODELS
 from schemas.names import (
     CLOUDEVENTS_CONTENT_TYPE,
@@ -163,6 +164,10 @@ def asyncapi_document() -> dict[str, Any]:
         name: _message(name, refs[(model, "validation")], model.__doc__)
         for name, model in models.items()
     }
+    for event_type in EventType:
+        messages[event_type.value]["examples"] = [
+            {"name": event_type.value, "payload": example_event(event_type)}
+        ]
     inbound_payloads = [messages[t]["payload"] for t in EventType]
     messages["parked"] = {
         **_message("parked", {"oneOf": inbound_payloads}, "An inbound event parked byte for byte"),
