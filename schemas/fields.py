@@ -81,6 +81,8 @@ class DecimalRule:
         )
 
     def _from_number(self, value: Any) -> Decimal:
+        if type(value) is int and 0 <= value < 10**self.int_digits:
+            return Decimal(value)  # the common case: a whole quantity
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise PydanticCustomError("decimal_type", "not a number")
         # repr() is the shortest text that round-trips, so 1.1 stays 1.1, not 1.1000000000001.
