@@ -7,6 +7,7 @@ import importlib
 import logging
 import socket
 import threading
+from contextlib import suppress
 from types import TracebackType
 from typing import Any, Literal
 
@@ -64,6 +65,7 @@ class SimulatorServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._control: httpx.Client | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.port = port
 
     # ----- lifecycle ------------------------------------------------------------------
@@ -84,6 +86,7 @@ class SimulatorServer:
             raise RuntimeError("the simulator is already running")
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((self.host, self._requested_port))
         sock.listen(2048)
         self._socket = sock
@@ -110,6 +113,7 @@ class SimulatorServer:
         assert self._server is not None
         assert self._socket is not None
         loop = _new_loop()
+        self._loop = loop
         try:
             loop.run_until_complete(self._server.serve(sockets=[self._socket]))
         finally:
@@ -120,6 +124,10 @@ class SimulatorServer:
         if self._control is not None:
             self._control.close()
             self._control = None
+        if self._loop is not None and not self._loop.is_closed():
+            # Release writes hanging as ambiguous first, so shutdown need not cancel them.
+            with suppress(RuntimeError):  # the loop closed meanwhile: nothing hangs
+                self._loop.call_soon_threadsafe(self.simulator.shutdown.set)
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
