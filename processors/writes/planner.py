@@ -1,0 +1,106 @@
+"""Which event becomes which write: `plan_write`, and what must be resolved before it."""
+
+from __future__ import annotations
+
+from processors.markers import external_id_for
+from processors.writes.lists import ITEM_RESOURCES, plan_customer, plan_item, plan_vendor
+from processors.writes.plans import ExistingObject, NotAWrite, ResolvedIds, WritePlan
+from processors.writes.transactions import (
+    plan_bill,
+    plan_invoice,
+    plan_payment,
+    plan_purchase_order,
+    plan_sales_receipt,
+)
+from schemas.event import InboundEvent
+from schemas.inbound import (
+    BillCreated,
+    CustomerUpserted,
+    InvoiceCreated,
+    ItemUpserted,
+    PaymentReceived,
+    PurchaseOrderCreated,
+    SalesReceiptCreated,
+    VendorUpserted,
+)
+from schemas.names import EventType
+from schemas.refs import EventData, Ref
+
+__all__ = ["WRITE_EVENT_TYPES", "plan_write", "required_refs", "target_ref", "target_resource"]
+
+WRITE_EVENT_TYPES: frozenset[EventType] = frozenset(
+    {
+        EventType.CUSTOMER_UPSERTED,
+        EventType.VENDOR_UPSERTED,
+        EventType.ITEM_UPSERTED,
+        EventType.INVOICE_CREATED,
+        EventType.PAYMENT_RECEIVED,
+        EventType.BILL_CREATED,
+        EventType.SALES_RECEIPT_CREATED,
+        EventType.PURCHASE_ORDER_CREATED,
+    }
+)
+"""The event types `plan_write` turns into one QuickBooks write."""
+
+_UPSERT_RESOURCES = {
+    EventType.CUSTOMER_UPSERTED: "customers",
+    EventType.VENDOR_UPSERTED: "vendors",
+}
+
+
+def required_refs(event: InboundEvent[EventData]) -> tuple[Ref, ...]:
+    """The app ids that must have QuickBooks ids before `plan_write` can plan the event.
+
+    Parties, items, accounts, classes, terms, payment methods and (for payments) the
+    invoices paid; an item upsert's income account when it names one. Never the event's
+    own object: whether it exists decides create vs update (see `target_ref`).
+    """
+    if event.type not in WRITE_EVENT_TYPES:
+        return ()
+    return event.data.refs()
+
+
+def target_ref(event: InboundEvent[EventData]) -> Ref | None:
+    """The app object the event creates or updates (look its mapping up for `existing`)."""
+    object_type, app_id = event.data.OBJECT_TYPE, event.data.app_id
+    if event.type not in WRITE_EVENT_TYPES or object_type is None or app_id is None:
+        return None
+    return Ref(object_type, app_id)
+
+
+def target_resource(event: InboundEvent[EventData]) -> str | None:
+    """The SDK resource of an upsert's object: where to retrieve its current revision."""
+    data = event.data
+    if isinstance(data, ItemUpserted):
+        return ITEM_RESOURCES[data.kind][0]
+    return _UPSERT_RESOURCES.get(event.type)
+
+
+def plan_write(
+    event: InboundEvent[EventData], ids: ResolvedIds, existing: ExistingObject | None = None
+) -> WritePlan:
+    """The one SDK call that applies `event` to QuickBooks.
+
+    `ids` must hold every ref of `required_refs(event)` (else `UnresolvedRef`). `existing`
+    is the mapped QuickBooks object of an upsert (then the plan is an update); it is
+    ignored for transactions, which are always created.
+    """
+    data = event.data
+    marker = external_id_for(event.id)
+    if isinstance(data, InvoiceCreated):
+        return plan_invoice(data, ids, marker)
+    if isinstance(data, PaymentReceived):
+        return plan_payment(data, ids, marker)
+    if isinstance(data, BillCreated):
+        return plan_bill(data, ids, marker)
+    if isinstance(data, SalesReceiptCreated):
+        return plan_sales_receipt(data, ids, marker)
+    if isinstance(data, PurchaseOrderCreated):
+        return plan_purchase_order(data, ids, marker)
+    if isinstance(data, CustomerUpserted):
+        return plan_customer(data, existing, marker)
+    if isinstance(data, VendorUpserted):
+        return plan_vendor(data, existing, marker)
+    if isinstance(data, ItemUpserted):
+        return plan_item(data, ids, existing, marker)
+    raise NotAWrite(f"{event.type} is not written to QuickBooks through a write plan")
