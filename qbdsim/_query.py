@@ -218,7 +218,8 @@ def parse_limit(params: Params, *, paginated: bool) -> int | None:
 @dataclass(slots=True)
 class _Cursor:
     path: str
-    pending: list[str]
+    matches: list[Obj]
+    offset: int
     touched_at: float = field(default_factory=time.monotonic)
 
 
@@ -229,16 +230,22 @@ class Pager:
         self.ttl_s = ttl_s
         self._cursors: dict[str, _Cursor] = {}
 
+    def _purge(self, now: float) -> None:
+        expired = [k for k, c in self._cursors.items() if now - c.touched_at > self.ttl_s]
+        for key in expired:
+            del self._cursors[key]
+
     def first(
         self, res: Resource, matches: list[Obj], limit: int
     ) -> tuple[list[Obj], str | None, int]:
         """Return (page, nextCursor, remainingCount) for a listing's first page."""
-        page, rest = matches[:limit], matches[limit:]
-        if not rest:
-            return page, None, 0
+        if len(matches) <= limit:
+            return matches, None, 0
+        if len(self._cursors) >= 64:
+            self._purge(time.monotonic())
         cursor = secrets.token_hex(12)
-        self._cursors[cursor] = _Cursor(res.path, [obj["id"] for obj in rest])
-        return page, cursor, len(rest)
+        self._cursors[cursor] = _Cursor(res.path, matches, limit)
+        return matches[:limit], cursor, len(matches) - limit
 
     def next(
         self, company: CompanyFile, res: Resource, cursor: str, limit: int
@@ -253,11 +260,13 @@ class Pager:
                 f"{self.ttl_s:g} seconds after the previous page; start the listing again.",
                 "INVALID_CURSOR",
             )
-        ids, state.pending = state.pending[:limit], state.pending[limit:]
+        start, state.offset = state.offset, state.offset + limit
         store = company.objects[res.path]
-        page = [store[i] for i in ids if i in store]
-        if not state.pending:
+        # Objects deleted since the listing began are skipped; edits show their new state.
+        page = [store[o["id"]] for o in state.matches[start : state.offset] if o["id"] in store]
+        remaining = max(len(state.matches) - state.offset, 0)
+        if not remaining:
             del self._cursors[cursor]
             return page, None, 0
         state.touched_at = now
-        return page, cursor, len(state.pending)
+        return page, cursor, remaining
