@@ -108,7 +108,10 @@ def routes(sim: Simulator) -> list[Route]:
     async def keys(request: Request) -> Response:
         body = await _body(request)
         key = body.get("key")
-        if request.path_params["action"] == "revoke":
+        action = request.path_params["action"]
+        if action not in ("revoke", "restore"):
+            raise not_found(f"Unknown key action {action!r}; use revoke or restore.")
+        if action == "revoke":
             if not isinstance(key, str):
                 raise invalid_request("Give the secret key to revoke as `key`.")
             sim.revoked_keys.add(key)
