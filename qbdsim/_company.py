@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from qbdsim import _transactions
-from qbdsim._errors import SimError, invalid_request, request_error
+from qbdsim._errors import invalid_request, request_error
 from qbdsim._resources import REFERENCES, RESOURCES, Reference, Resource
 from qbdsim._shapes import conform, money, parse_money
 
@@ -340,8 +340,3 @@ class CompanyFile:
         obj = self.objects[path].get(object_id)
         if obj is not None:
             obj["balance"] = obj["totalBalance"] = balance
-
-
-def new_error_for_unknown_resource(path: str) -> SimError:
-    """Return the error for a path segment that names no resource."""
-    return invalid_request(f"Unknown resource `{path}`.", "RESOURCE_MISSING", status=404)

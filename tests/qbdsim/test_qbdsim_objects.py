@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from conductor import Conductor
 
@@ -258,8 +259,6 @@ def test_auth_flow_url_connects_the_company(client: Conductor, sim: SimulatorSer
     """Opening an auth session's authFlowUrl finishes setup: the company goes online."""
     user = client.end_users.create(company_name="Acme", email="a@acme.example", source_id="acme")
     session = client.auth_sessions.create(publishable_key="pk_test_x", end_user_id=user.id)
-
-    import httpx
 
     httpx.get(session.auth_flow_url).raise_for_status()
 
