@@ -358,3 +358,16 @@ async def test_every_call_is_timed(sim: SimulatorServer, company: str) -> None:
         ("health_check", "get", False),
     ]
     assert all(c[2] >= 0 for c in calls)
+
+
+@pytest.mark.parametrize(
+    ("resource", "filters", "count"), [("customers", {"limit": 3}, 10), ("accounts", {}, 11)]
+)
+async def test_iter_objects_reads_every_page(
+    gateway: ConductorGateway, company: str, resource: str, filters: dict[str, Any], count: int
+) -> None:
+    """Paginated and unpaginated lists both yield every object, in the API's camelCase."""
+    objects = [obj async for obj in gateway.iter_objects(company, resource, **filters)]
+
+    assert len(objects) == count
+    assert all("objectType" in obj for obj in objects)
