@@ -38,7 +38,7 @@ app.add_typer(companies_app, name="companies")
 app.add_typer(mappings_app, name="mappings")
 app.add_typer(schemas_app, name="schemas")
 
-_state: dict[str, Any] = {"debug": False, "env_file": ".env"}
+_state: dict[str, Any] = {"debug": False}
 _R = TypeVar("_R")
 
 
@@ -151,7 +151,7 @@ def migrate(
     from processors.devstack import run_coroutine
     from processors.migrate import apply_migrations
 
-    settings = load_settings(_state["env_file"], database_url=database_url)
+    settings = load_settings(".env", database_url=database_url)
     settings.require("database_url", command="migrate")
     applied = run_coroutine(apply_migrations(settings.secret("database_url")))
     if applied:
@@ -185,9 +185,73 @@ def _not_yet(name: str) -> None:
 
 @app.command()
 @guarded
-def run() -> None:
-    """Run the processor until SIGTERM (graceful shutdown)."""
-    _not_yet("run")
+def run(
+    kafka_bootstrap_servers: Annotated[
+        str | None, typer.Option(help="Kafka bootstrap servers (QBD_SYNC_KAFKA_BOOTSTRAP_SERVERS).")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="PostgreSQL DSN (QBD_SYNC_DATABASE_URL).")
+    ] = None,
+    conductor_base_url: Annotated[
+        str | None, typer.Option(help="Conductor API base URL (QBD_SYNC_CONDUCTOR_BASE_URL).")
+    ] = None,
+    group_id: Annotated[str | None, typer.Option(help="Consumer group.")] = None,
+    input_topics: Annotated[str | None, typer.Option(help="Comma-separated input topics.")] = None,
+    max_in_flight: Annotated[int | None, typer.Option(help="Events held at once.")] = None,
+    max_concurrent_companies: Annotated[
+        int | None, typer.Option(help="Companies called concurrently.")
+    ] = None,
+    http_port: Annotated[int | None, typer.Option(help="Health/metrics/webhook port.")] = None,
+    catchup_interval: Annotated[
+        str | None, typer.Option(help="First catch-up delay for parked companies, e.g. 15m.")
+    ] = None,
+    log_level: Annotated[str | None, typer.Option(help="debug, info, warning or error.")] = None,
+) -> None:
+    """Run the processor until SIGTERM (graceful shutdown).
+
+    Example: QBD_SYNC_KAFKA_BOOTSTRAP_SERVERS=kafka:9092 QBD_SYNC_DATABASE_URL=postgresql://...
+    CONDUCTOR_SECRET_KEY=sk_live_... qbd-sync run
+    """
+    import asyncio
+
+    from processors.config import load_settings
+    from processors.logs import configure_logging
+
+    settings = load_settings(
+        ".env",
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        database_url=database_url,
+        conductor_base_url=conductor_base_url,
+        group_id=group_id,
+        input_topics=input_topics,
+        max_in_flight=max_in_flight,
+        max_concurrent_companies=max_concurrent_companies,
+        http_port=http_port,
+        catchup_interval=catchup_interval,
+        log_level=log_level,
+    )
+    settings.require(
+        "kafka_bootstrap_servers", "database_url", "conductor_secret_key", command="run"
+    )
+    configure_logging(settings.log_level, settings.log_format)
+    asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Any) -> None:
+    import asyncio
+
+    from processors.service import Service
+
+    service = Service(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, service.stop)
+    try:
+        await service.start()
+    except BaseException:
+        await service.close()
+        raise
+    await service.run()
 
 
 @app.command()

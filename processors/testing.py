@@ -19,7 +19,17 @@ from processors.config import Settings, load_settings
 from processors.devstack import DEV_SECRET_KEY, DevStack
 from processors.errors import StackError
 
-__all__ = ["TestStack", "async_wait_for", "unique_name", "wait_for"]
+__all__ = [
+    "RunningService",
+    "TestStack",
+    "TopicReader",
+    "async_wait_for",
+    "create_topics",
+    "pipeline_settings",
+    "produce",
+    "unique_name",
+    "wait_for",
+]
 
 _T = TypeVar("_T")
 
@@ -140,3 +150,125 @@ class TestStack:
             self.simulator.stop()
         for container in reversed(self._containers):
             container.stop()
+
+
+def pipeline_settings(stack: TestStack, **overrides: Any) -> Settings:
+    """Settings with topics and group unique to one test, so tests never see each other."""
+    tag = uuid.uuid4().hex[:8]
+    names: dict[str, Any] = {
+        "group_id": f"qbd-sync-{tag}",
+        "input_topics": f"events-{tag}",
+        "sync_results_topic": f"results-{tag}",
+        "needs_attention_topic": f"attention-{tag}",
+        "dlq_topic": f"dlq-{tag}",
+        "rejected_topic": f"rejected-{tag}",
+        "reference_topic": f"reference-{tag}",
+    }
+    names.update(overrides)
+    return stack.settings(**names)
+
+
+async def create_topics(settings: Settings, partitions: int) -> None:
+    """Create the settings' input and output topics with ``partitions`` each."""
+    from processors.kafka import client_options, ensure_topics, outbound_topics
+
+    topics = [*settings.input_topics, *outbound_topics(settings)]
+    await ensure_topics(client_options(settings), dict.fromkeys(topics, partitions))
+
+
+async def produce(
+    settings: Settings,
+    events: list[dict[str, Any] | bytes],
+    *,
+    topic: str | None = None,
+    key: bytes | None = None,
+) -> None:
+    """Publish events (dicts become CloudEvent JSON keyed by companyid; bytes go as they are)."""
+    import orjson
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=False
+    )
+    await producer.start()
+    try:
+        for event in events:
+            if isinstance(event, bytes):
+                value, record_key = event, key
+            else:
+                value, record_key = orjson.dumps(event), str(event.get("companyid", "")).encode()
+            await producer.send(topic or settings.input_topics[0], value, key=record_key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+class TopicReader:
+    """Reads every record of a topic from the start (no group), accumulating them."""
+
+    def __init__(self, settings: Settings, topic: str) -> None:
+        from aiokafka import AIOKafkaConsumer
+
+        self.topic = topic
+        self.records: list[Any] = []
+        self._consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        self._started = False
+
+    async def poll(self) -> list[Any]:
+        """Fetch what arrived since the last poll; return all records so far."""
+        if not self._started:
+            await self._consumer.start()
+            self._started = True
+        batch = await self._consumer.getmany(timeout_ms=100)
+        for records in batch.values():
+            self.records.extend(records)
+        return self.records
+
+    def events(self) -> list[dict[str, Any]]:
+        """The records' values as decoded JSON objects."""
+        import orjson
+
+        return [orjson.loads(record.value) for record in self.records]
+
+    async def wait_for(
+        self, predicate: Callable[[list[dict[str, Any]]], bool], *, timeout: float = 60.0
+    ) -> list[dict[str, Any]]:
+        """Poll until ``predicate(events)`` holds; return the events."""
+
+        async def check() -> bool:
+            await self.poll()
+            return predicate(self.events())
+
+        await async_wait_for(check, timeout=timeout, what=f"records on {self.topic}")
+        return self.events()
+
+    async def close(self) -> None:
+        """Stop reading."""
+        if self._started:
+            await self._consumer.stop()
+
+
+class RunningService:
+    """A Service started in this event loop for a test: ``async with RunningService(s) as svc``."""
+
+    def __init__(self, settings: Settings) -> None:
+        from processors.service import Service
+
+        self.service = Service(settings)
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Any:
+        await self.service.start()
+        self._task = asyncio.create_task(self.service.run())
+        return self.service
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.service.stop()
+        if self._task is not None:
+            await asyncio.wait_for(self._task, timeout=60)

@@ -12,6 +12,6 @@ from processors.testing import TestStack
 @pytest.fixture(scope="session")
 def stack() -> Iterator[TestStack]:
     """The embedded (or testcontainers) stack, started once for the whole run."""
-    test_stack = TestStack(partitions=4, with_simulator=False).start()
+    test_stack = TestStack(partitions=4).start()
     yield test_stack
     test_stack.stop()

@@ -46,6 +46,7 @@ CREATE TABLE ledger (
     qbd_object_type    text,
     qbd_id             text,
     error              jsonb,
+    result_published   boolean NOT NULL DEFAULT false,
     waiting_on_type    text,
     waiting_on_app_id  text,
     raw                bytea,

@@ -1,0 +1,337 @@
+"""The consumer engine: key-level ordered concurrency with safe commits, on aiokafka.
+
+Records are fetched per partition, decoded, and queued per ``companyid`` in a lane
+(``LaneScheduler``); each company runs one event at a time, in order, while up to
+``MAX_CONCURRENT_COMPANIES`` companies run at once. A partition's offset is committed only
+up to the lowest record not yet in a durable end state (``OffsetTracker``). Above
+``MAX_IN_FLIGHT`` records held, fetching pauses. On revoke, queued work of the revoked
+partitions is dropped, running work gets a grace period, and commits stop at the frontier;
+the next owner re-reads the rest and the ledger keeps writes from happening twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+
+from processors.backoff import Backoff
+from processors.config import Settings
+from processors.intake import Accepted, decode
+from processors.kafka import client_options
+from processors.lanes import LaneScheduler
+from processors.logs import get_logger
+from processors.offsets import OffsetTracker
+from schemas import EventData, InboundEvent
+
+__all__ = ["Engine", "Halted", "Work", "WorkProcessor"]
+
+log = get_logger("engine")
+_COMMIT_INTERVAL = 0.5
+
+
+@dataclass(slots=True)
+class Work:
+    """One inbound record on its way through a company's lane."""
+
+    company_id: str
+    event: InboundEvent[EventData]
+    raw: bytes
+    key: bytes | None
+    headers: list[tuple[str, bytes]]
+    timestamp: int
+    tp: TopicPartition | None = None  # None: follow-up work whose offset is already committed
+    offset: int = -1
+    epoch: int = 0
+    home: TopicPartition | None = None  # the partition that owns this company's lane
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Halted(Exception):
+    """Raised by a processor when consuming must stop (our Conductor key is rejected)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WorkProcessor(Protocol):
+    """What runs one work item to a durable end state."""
+
+    async def process(self, work: Work) -> list[Work]:
+        """Run ``work``; return follow-up work for the same lane (e.g. released waiters)."""
+        ...
+
+    async def rejected(self, record: Any, reason: str) -> None:
+        """Record an unprocessable input record (publish it to the rejected topic)."""
+        ...
+
+    async def key_works(self) -> bool:
+        """Whether our Conductor key is accepted again (probe while halted)."""
+        ...
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        await self._engine.release(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        log.info(
+            "partitions assigned",
+            partitions=sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned),
+        )
+
+
+class Engine:
+    """Fetch, lane, run and commit until stopped."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        processor: WorkProcessor,
+        *,
+        on_heartbeat: Callable[[], None] = lambda: None,
+        on_halt: Callable[[str | None], None] = lambda _reason: None,
+        revoke_grace: float = 20.0,
+    ) -> None:
+        self._settings = settings
+        self._processor = processor
+        self._on_heartbeat = on_heartbeat
+        self._on_halt = on_halt
+        self._revoke_grace = revoke_grace
+        self.offsets: OffsetTracker[TopicPartition] = OffsetTracker()
+        self.lanes: LaneScheduler[str, Work] = LaneScheduler(settings.max_concurrent_companies)
+        self._running: dict[asyncio.Task[None], Work] = {}
+        self._halt_reason: str | None = None
+        self._resumed = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._consumer = AIOKafkaConsumer(
+            *settings.input_topics,
+            **client_options(settings),
+            group_id=settings.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            partition_assignment_strategy=(RangePartitionAssignor,),
+            max_partition_fetch_bytes=max(1_048_576, settings.max_record_bytes * 2),
+            fetch_max_bytes=max(52_428_800, settings.max_record_bytes * 4),
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=1_000,
+        )
+        self.fetched = 0
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer:
+        """The underlying consumer (metrics read lag from it)."""
+        return self._consumer
+
+    @property
+    def halted(self) -> str | None:
+        """Why consuming is halted, or None."""
+        return self._halt_reason
+
+    def stop(self) -> None:
+        """Ask the engine to stop gracefully (SIGTERM)."""
+        self._stopping.set()
+
+    async def run(self, *, until: Callable[[], Awaitable[bool]] | None = None) -> None:
+        """Consume until ``stop()`` (or ``until`` says so); then drain, commit and leave."""
+        self._consumer.subscribe(self._settings.input_topics, listener=_Rebalance(self))
+        await self._consumer.start()
+        committer = asyncio.create_task(self._commit_loop(), name="qbd-sync-commits")
+        try:
+            while not self._stopping.is_set():
+                self._on_heartbeat()
+                self._apply_backpressure()
+                room = max(1, self._settings.max_in_flight - self.offsets.in_flight_total)
+                batch = await self._consumer.getmany(timeout_ms=200, max_records=min(room, 500))
+                for tp, records in batch.items():
+                    for record in records:
+                        await self._admit(tp, record)
+                self._dispatch()
+                if until is not None and await until():
+                    break
+        finally:
+            committer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await committer
+            await self._shutdown()
+
+    def _apply_backpressure(self) -> None:
+        assigned = self._consumer.assignment()
+        if not assigned:
+            return
+        full = self.offsets.in_flight_total >= self._settings.max_in_flight
+        if full or self._halt_reason is not None:
+            self._consumer.pause(*assigned)
+        else:
+            self._consumer.resume(*assigned)
+
+    async def _admit(self, tp: TopicPartition, record: Any) -> None:
+        epoch = self.offsets.track(tp, record.offset)
+        self.fetched += 1
+        outcome = decode(record.value, record.key, max_bytes=self._settings.max_record_bytes)
+        if not isinstance(outcome, Accepted):
+            await self._retrying(lambda: self._processor.rejected(record, outcome.reason))
+            self.offsets.done(tp, record.offset, epoch=epoch)
+            return
+        event = outcome.event
+        self.lanes.push(
+            event.companyid,
+            Work(
+                company_id=event.companyid,
+                event=event,
+                raw=record.value,
+                key=record.key,
+                headers=list(record.headers or ()),
+                timestamp=record.timestamp,
+                tp=tp,
+                offset=record.offset,
+                epoch=epoch,
+                home=tp,
+            ),
+        )
+
+    def push(self, work: Work) -> None:
+        """Queue follow-up work in its company's lane and start what can start."""
+        self.lanes.push(work.company_id, work)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        if self._halt_reason is not None:
+            return
+        while (ready := self.lanes.next_ready()) is not None:
+            key, work = ready
+            task = asyncio.create_task(self._run(key, work), name=f"lane-{key}")
+            self._running[task] = work
+
+    async def _run(self, key: str, work: Work) -> None:
+        try:
+            follow_ups = await self._retrying(lambda: self._processor.process(work))
+            for follow_up in follow_ups:
+                self.lanes.push(follow_up.company_id, follow_up)
+            if work.tp is not None:
+                self.offsets.done(work.tp, work.offset, epoch=work.epoch)
+        finally:
+            self._running.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+            self.lanes.finish(key)
+            if not self._stopping.is_set():
+                self._dispatch()
+
+    async def _retrying(self, action: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``action`` until it succeeds: halts wait for the key, other errors back off.
+
+        Unexpected errors (PostgreSQL restarting, broker away) keep the lane where it is, so
+        order holds and nothing is lost; the offset stays uncommitted meanwhile.
+        """
+        backoff = Backoff(initial=0.5, cap=30.0)
+        attempt = 0
+        while True:
+            try:
+                return await action()
+            except Halted as halt:
+                await self._halted(halt.reason)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any failure here must not lose the record
+                attempt += 1
+                delay = backoff.delay(attempt, random.random())
+                log.warning(
+                    "work failed, will retry",
+                    error=f"{type(exc).__name__}: {exc}",
+                    attempt=attempt,
+                    retry_in=round(delay, 2),
+                )
+                await asyncio.sleep(delay)
+
+    async def _halted(self, reason: str) -> None:
+        """Stop fetching and dispatching until the Conductor key works again."""
+        if self._halt_reason is None:
+            self._halt_reason = reason
+            self._resumed.clear()
+            self._on_halt(reason)
+            log.error("consumption halted: fix the Conductor key", reason=reason)
+            asyncio.create_task(self._probe_key(), name="qbd-sync-key-probe")  # noqa: RUF006
+        await self._resumed.wait()
+
+    async def _probe_key(self) -> None:
+        backoff = Backoff(initial=2.0, cap=60.0, jitter=0.1)
+        attempt = 0
+        while not self._stopping.is_set():
+            attempt += 1
+            await asyncio.sleep(backoff.delay(attempt, random.random()))
+            with contextlib.suppress(Exception):
+                if await self._processor.key_works():
+                    break
+        self._halt_reason = None
+        self._on_halt(None)
+        self._resumed.set()
+        log.info("Conductor key accepted again: consumption resumed")
+        self._dispatch()
+
+    async def _commit_loop(self) -> None:
+        while True:
+            await asyncio.sleep(_COMMIT_INTERVAL)
+            await self.commit()
+
+    async def commit(self, only: set[TopicPartition] | None = None) -> None:
+        """Commit every partition's safe position (or only those in ``only``)."""
+        assigned = self._consumer.assignment()
+        positions = {
+            tp: position
+            for tp, position in self.offsets.committable_all().items()
+            if tp in assigned and (only is None or tp in only)
+        }
+        if not positions:
+            return
+        try:
+            await self._consumer.commit(positions)
+        except (CommitFailedError, IllegalStateError, KafkaError) as exc:
+            log.warning("commit failed; will retry", error=str(exc))
+            return
+        for tp, position in positions.items():
+            self.offsets.mark_committed(tp, position)
+
+    async def release(self, revoked: set[TopicPartition]) -> None:
+        """On revoke: drop queued work, give running work a grace period, commit, forget."""
+        if not revoked:
+            return
+        dropped = self.lanes.drop(lambda work: work.home in revoked)
+        running = [task for task, work in self._running.items() if work.home in revoked]
+        if running:
+            _, late = await asyncio.wait(running, timeout=self._revoke_grace)
+            for task in late:
+                task.cancel()
+        await self.commit(only=revoked)
+        for tp in revoked:
+            self.offsets.forget(tp)
+        log.info(
+            "partitions revoked",
+            partitions=len(revoked),
+            dropped=len(dropped),
+            running=len(running),
+        )
+
+    async def _shutdown(self) -> None:
+        """Graceful stop: no new work, finish running work (bounded), commit, leave the group."""
+        self._stopping.set()
+        self.lanes.drop(lambda _work: True)
+        if self._running:
+            _, late = await asyncio.wait(list(self._running), timeout=self._revoke_grace)
+            for task in late:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*late, return_exceptions=True)
+        await self.commit()
+        await self._consumer.stop()
+        log.info("engine stopped", fetched=self.fetched, at=time.time())

@@ -1,0 +1,205 @@
+"""The idempotency ledger: one row per inbound event id, the truth about what was written.
+
+Before a write the row says ``attempting`` (its own commit), after a definite answer
+``synced`` with the QuickBooks id or ``failed`` with the normalized error. A row found in
+``attempting`` means the last attempt's outcome is unknown: look the object up before
+writing again (DESIGN.md section 4).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import asyncpg
+import orjson
+
+__all__ = ["Ledger", "LedgerEntry", "LedgerStatus", "Waiting", "body_hash"]
+
+
+class LedgerStatus(StrEnum):
+    """Where an event stands."""
+
+    RECEIVED = "received"
+    ATTEMPTING = "attempting"
+    SYNCED = "synced"
+    FAILED = "failed"
+    WAITING = "waiting_dependency"
+    PARKED = "parked"
+    REJECTED = "rejected"
+
+    @property
+    def final(self) -> bool:
+        """Synced and failed events are done for good."""
+        return self in (LedgerStatus.SYNCED, LedgerStatus.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One ledger row."""
+
+    event_id: str
+    company_id: str
+    event_type: str
+    body_hash: str
+    status: LedgerStatus
+    attempts: int
+    attempt_started_at: datetime | None
+    qbd_object_type: str | None
+    qbd_id: str | None
+    error: dict[str, Any] | None
+    result_published: bool
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> LedgerEntry:
+        """Build from a ``ledger`` row."""
+        return cls(
+            event_id=row["event_id"],
+            company_id=row["company_id"],
+            event_type=row["event_type"],
+            body_hash=row["body_hash"],
+            status=LedgerStatus(row["status"]),
+            attempts=row["attempts"],
+            attempt_started_at=row["attempt_started_at"],
+            qbd_object_type=row["qbd_object_type"],
+            qbd_id=row["qbd_id"],
+            error=row["error"],
+            result_published=row["result_published"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """An event parked in the ledger until a dependency maps."""
+
+    event_id: str
+    raw: bytes
+
+
+def body_hash(event_type: str, company_id: str, data: Any) -> str:
+    """A stable hash of what an event asks for, to catch one id reused for another body."""
+    canonical = orjson.dumps([event_type, company_id, data], option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+_SELECT_ONE = """SELECT event_id, company_id, event_type, body_hash, status, attempts,
+                        attempt_started_at, qbd_object_type, qbd_id, error, result_published
+                 FROM ledger WHERE event_id = $1"""
+
+
+class Ledger:
+    """Reads and writes ledger rows; every method is one short transaction."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def open(
+        self,
+        *,
+        event_id: str,
+        company_id: str,
+        event_type: str,
+        digest: str,
+        source: tuple[str, int, int] | None,
+    ) -> LedgerEntry:
+        """Insert the event's row if new; return the row as it stands."""
+        topic, partition, offset = source if source else (None, None, None)
+        row = await self._pool.fetchrow(
+            """INSERT INTO ledger (event_id, company_id, event_type, body_hash, status,
+                                    source_topic, source_partition, source_offset)
+                VALUES ($1, $2, $3, $4, 'received', $5, $6, $7)
+                ON CONFLICT (event_id) DO NOTHING
+                RETURNING event_id, company_id, event_type, body_hash, status, attempts,
+                          attempt_started_at, qbd_object_type, qbd_id, error, result_published""",
+            event_id, company_id, event_type, digest, topic, partition, offset,
+        )  # fmt: skip
+        if row is None:
+            row = await self._pool.fetchrow(_SELECT_ONE, event_id)
+        assert row is not None
+        return LedgerEntry.from_row(row)
+
+    async def get(self, event_id: str) -> LedgerEntry | None:
+        """The row of ``event_id``, if any."""
+        row = await self._pool.fetchrow(_SELECT_ONE, event_id)
+        return None if row is None else LedgerEntry.from_row(row)
+
+    async def begin_attempt(self, event_id: str) -> int:
+        """Record that a write is about to be sent; return the attempt number."""
+        attempts: int = await self._pool.fetchval(
+            """UPDATE ledger SET status = 'attempting', attempts = attempts + 1,
+                      attempt_started_at = now(), updated_at = now()
+               WHERE event_id = $1 RETURNING attempts""",
+            event_id,
+        )
+        return attempts
+
+    async def synced(
+        self, event_id: str, *, qbd_object_type: str | None, qbd_id: str | None
+    ) -> None:
+        """Record the definite success of the event."""
+        await self._pool.execute(
+            """UPDATE ledger SET status = 'synced', qbd_object_type = $2, qbd_id = $3,
+                      error = NULL, raw = NULL, waiting_on_type = NULL, waiting_on_app_id = NULL,
+                      updated_at = now()
+               WHERE event_id = $1""",
+            event_id, qbd_object_type, qbd_id,
+        )  # fmt: skip
+
+    async def failed(self, event_id: str, error: dict[str, Any]) -> None:
+        """Record the final failure of the event."""
+        await self._pool.execute(
+            """UPDATE ledger SET status = 'failed', error = $2, raw = NULL, updated_at = now()
+               WHERE event_id = $1""",
+            event_id, error,
+        )  # fmt: skip
+
+    async def waiting(self, event_id: str, *, on_type: str, on_app_id: str, raw: bytes) -> None:
+        """Record that the event waits for a mapping; keep its bytes to run it later."""
+        await self._pool.execute(
+            """UPDATE ledger SET status = 'waiting_dependency', waiting_on_type = $2,
+                      waiting_on_app_id = $3, raw = $4, updated_at = now()
+               WHERE event_id = $1""",
+            event_id, on_type, on_app_id, raw,
+        )  # fmt: skip
+
+    async def parked(self, event_id: str) -> None:
+        """Record that the event sits in the DLQ (unless it already reached a final state)."""
+        await self._pool.execute(
+            """UPDATE ledger SET status = 'parked', updated_at = now()
+               WHERE event_id = $1 AND status NOT IN ('synced', 'failed')""",
+            event_id,
+        )
+
+    async def result_published(self, event_id: str) -> None:
+        """Note that the event's sync result reached the broker."""
+        await self._pool.execute(
+            "UPDATE ledger SET result_published = true WHERE event_id = $1", event_id
+        )
+
+    async def take_waiting(self, company_id: str, on_type: str, on_app_id: str) -> list[Waiting]:
+        """Claim the events waiting for ``(on_type, on_app_id)``, oldest first."""
+        rows = await self._pool.fetch(
+            """UPDATE ledger SET status = 'received', waiting_on_type = NULL,
+                      waiting_on_app_id = NULL, updated_at = now()
+               WHERE event_id IN (
+                   SELECT event_id FROM ledger
+                   WHERE company_id = $1 AND status = 'waiting_dependency'
+                     AND waiting_on_type = $2 AND waiting_on_app_id = $3
+                   FOR UPDATE SKIP LOCKED)
+               RETURNING event_id, raw, created_at""",
+            company_id, on_type, on_app_id,
+        )  # fmt: skip
+        ordered = sorted(rows, key=lambda row: row["created_at"])
+        return [Waiting(row["event_id"], bytes(row["raw"])) for row in ordered if row["raw"]]
+
+    async def counts(self, company_id: str | None = None) -> dict[str, int]:
+        """Events per status (for the demo summary and operators)."""
+        rows = await self._pool.fetch(
+            """SELECT status, count(*) AS n FROM ledger
+               WHERE $1::text IS NULL OR company_id = $1 GROUP BY status""",
+            company_id,
+        )
+        return {row["status"]: row["n"] for row in rows}

@@ -1,0 +1,101 @@
+"""MappingStore: the app's ids to QuickBooks ids, per company and object type."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import asyncpg
+
+from schemas import ObjectType, Ref
+
+__all__ = ["Mapping", "MappingStore"]
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    """One app object linked to one QuickBooks object."""
+
+    company_id: str
+    object_type: str
+    app_id: str
+    qbd_id: str
+    revision_number: str | None
+    source: str
+
+
+class MappingStore:
+    """Reads and writes the ``mappings`` table."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def resolve(self, company_id: str, refs: Iterable[Ref]) -> dict[Ref, Mapping]:
+        """The mappings that exist for ``refs`` (missing ones are left out)."""
+        wanted = list(dict.fromkeys(refs))
+        if not wanted:
+            return {}
+        rows = await self._pool.fetch(
+            """SELECT m.* FROM mappings m
+               JOIN unnest($2::text[], $3::text[]) AS w(object_type, app_id)
+                 ON m.object_type = w.object_type AND m.app_id = w.app_id
+               WHERE m.company_id = $1""",
+            company_id,
+            [str(ref.object_type) for ref in wanted],
+            [ref.app_id for ref in wanted],
+        )
+        found = {}
+        for row in rows:
+            mapping = _mapping(row)
+            found[Ref(ObjectType(mapping.object_type), mapping.app_id)] = mapping
+        return found
+
+    async def get(self, company_id: str, object_type: str, app_id: str) -> Mapping | None:
+        """One mapping, if it exists."""
+        row = await self._pool.fetchrow(
+            """SELECT * FROM mappings
+               WHERE company_id = $1 AND object_type = $2 AND app_id = $3""",
+            company_id, object_type, app_id,
+        )  # fmt: skip
+        return None if row is None else _mapping(row)
+
+    async def put(
+        self,
+        company_id: str,
+        object_type: str,
+        app_id: str,
+        qbd_id: str,
+        *,
+        revision_number: str | None = None,
+        source: str = "sync",
+    ) -> None:
+        """Create or replace a mapping."""
+        await self._pool.execute(
+            """INSERT INTO mappings (company_id, object_type, app_id, qbd_id, revision_number,
+                                     source)
+               VALUES ($1, $2, $3, $4, $5, $6)
+               ON CONFLICT (company_id, object_type, app_id) DO UPDATE
+                  SET qbd_id = EXCLUDED.qbd_id, revision_number = EXCLUDED.revision_number,
+                      source = EXCLUDED.source, updated_at = now()""",
+            company_id, object_type, app_id, qbd_id, revision_number, source,
+        )  # fmt: skip
+
+    async def all(self, company_id: str | None = None) -> list[Mapping]:
+        """Every mapping (of one company), ordered for export."""
+        rows = await self._pool.fetch(
+            """SELECT * FROM mappings WHERE $1::text IS NULL OR company_id = $1
+               ORDER BY company_id, object_type, app_id""",
+            company_id,
+        )
+        return [_mapping(row) for row in rows]
+
+
+def _mapping(row: asyncpg.Record) -> Mapping:
+    return Mapping(
+        company_id=row["company_id"],
+        object_type=row["object_type"],
+        app_id=row["app_id"],
+        qbd_id=row["qbd_id"],
+        revision_number=row["revision_number"],
+        source=row["source"],
+    )

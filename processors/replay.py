@@ -1,0 +1,245 @@
+"""Replayer: health-check a parked company, then run its parked events again, in order.
+
+Replay runs as work inside the company's lane, so live events queue behind it and nothing
+overtakes. It reads the company's records from ``qbd.dlq`` between its first and last
+indexed offsets, runs each through the same ledger (an event synced before it was parked is
+adopted, not written again), marks each index row replayed, and flips the company online
+only when nothing parked is left. Also owns connection setup (end-user + setup link).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from processors.attention import AttentionBook, Cause
+from processors.companies import CompanyBook, CompanyState
+from processors.config import Settings
+from processors.engine import Work
+from processors.gateway import ConductorGateway
+from processors.intake import Accepted, decode
+from processors.kafka import client_options
+from processors.logs import get_logger
+from processors.outcome import Action, normalize
+from processors.publish import Publisher
+from schemas import (
+    SOURCE,
+    AttentionCategory,
+    AttentionData,
+    DlqHeader,
+    OutboundType,
+    make_cloudevent,
+)
+
+if TYPE_CHECKING:
+    from processors.sync import Syncer
+
+__all__ = ["ReplayReport", "Replayer", "catchup_delay"]
+
+log = get_logger("replay")
+_MAX_CATCHUP = timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayReport:
+    """What a replay did."""
+
+    company_id: str
+    healthy: bool
+    replayed: int
+    remaining: int
+    message: str
+    auth_flow_url: str | None = None
+
+
+def catchup_delay(first: timedelta, attempts: int, draw: float) -> timedelta:
+    """Delay before catch-up number ``attempts``: doubling from ``first`` to 6 h, ±20 % jitter."""
+    base: timedelta = min(first * (2 ** min(max(0, attempts), 20)), _MAX_CATCHUP)
+    return base * (0.8 + 0.4 * draw)
+
+
+class Replayer:
+    """Replays parked work and sets companies up."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        pool: asyncpg.Pool,
+        gateway: ConductorGateway,
+        companies: CompanyBook,
+        attention: AttentionBook,
+        publisher: Publisher,
+    ) -> None:
+        self._settings = settings
+        self._pool = pool
+        self._gateway = gateway
+        self._companies = companies
+        self._attention = attention
+        self._publisher = publisher
+
+    async def replay(self, company: str, syncer: Syncer) -> ReplayReport:
+        """Health-check ``company`` and, if healthy, replay its parked events in order."""
+        self._gateway.forget(company)
+        end_user = await self._gateway.end_user_for(company)
+        if end_user is None:
+            await self._not_healthy(company, "not connected: no Conductor end-user yet")
+            return ReplayReport(company, False, 0, await self._remaining(company),
+                                "QuickBooks Desktop is not connected yet.")  # fmt: skip
+        try:
+            await self._gateway.health_check(end_user)
+        except Exception as exc:
+            error = normalize(exc)
+            decision = syncer.policy.decide(error, phase="read", attempt=1)
+            if decision.action is Action.HALT:
+                raise
+            await self._not_healthy(company, f"{error.code}: {error.message}")
+            await self._companies.health_checked(company)
+            return ReplayReport(company, False, 0, await self._remaining(company),
+                                error.user_facing_message)  # fmt: skip
+        await self._companies.health_checked(company)
+        rows = await self._pool.fetch(
+            """SELECT dlq_topic, dlq_partition, dlq_offset FROM dlq_index
+               WHERE company_id = $1 AND status = 'parked'
+               ORDER BY dlq_partition, dlq_offset""",
+            company,
+        )
+        replayed = 0
+        if rows:
+            await syncer.set_state(company, CompanyState.REPLAYING)
+            from processors.sync import StopReplay
+
+            try:
+                replayed = await self._run_parked(company, rows, syncer)
+            except StopReplay as stop:
+                await syncer.set_state(company, CompanyState.PARKED, error=stop.error.as_dict())
+                await self._not_healthy(company, stop.error.code)
+                return ReplayReport(company, False, replayed, await self._remaining(company),
+                                    stop.error.user_facing_message)  # fmt: skip
+        await syncer.set_state(company, CompanyState.ONLINE)
+        await self._resolve_connection_attention(company)
+        log.info("company replayed and online", company_id=company, replayed=replayed)
+        return ReplayReport(company, True, replayed, 0, "QuickBooks Desktop is connected.")
+
+    async def _run_parked(self, company: str, rows: list[Any], syncer: Syncer) -> int:
+        wanted = {(row["dlq_topic"], row["dlq_partition"], row["dlq_offset"]) for row in rows}
+        bounds: dict[TopicPartition, tuple[int, int]] = {}
+        for topic, partition, offset in wanted:
+            tp = TopicPartition(topic, partition)
+            low, high = bounds.get(tp, (offset, offset))
+            bounds[tp] = (min(low, offset), max(high, offset))
+        consumer = AIOKafkaConsumer(
+            **client_options(self._settings), enable_auto_commit=False, group_id=None,
+            max_partition_fetch_bytes=max(1_048_576, self._settings.max_record_bytes * 2),
+        )  # fmt: skip
+        await consumer.start()
+        replayed = 0
+        try:
+            consumer.assign(list(bounds))
+            for tp, (low, _) in bounds.items():
+                consumer.seek(tp, low)
+            pending = dict(bounds)
+            while pending:
+                batch = await consumer.getmany(*pending, timeout_ms=1000)
+                for tp, records in batch.items():
+                    for record in records:
+                        if record.offset > pending.get(tp, (0, -1))[1]:
+                            break
+                        if (tp.topic, tp.partition, record.offset) in wanted:
+                            await self._replay_one(company, tp, record, syncer)
+                            replayed += 1
+                        if record.offset >= pending[tp][1]:
+                            pending.pop(tp, None)
+                            break
+        finally:
+            await consumer.stop()
+        return replayed
+
+    async def _replay_one(
+        self, company: str, tp: TopicPartition, record: Any, syncer: Syncer
+    ) -> None:
+        headers = {key: value.decode(errors="replace") for key, value in record.headers or ()}
+        decoded = decode(record.value, record.key, max_bytes=self._settings.max_record_bytes)
+        if isinstance(decoded, Accepted):
+            work = Work(
+                company, decoded.event, record.value, record.key, list(record.headers or ()),
+                int(headers.get(DlqHeader.ORIGINAL_TIMESTAMP, record.timestamp)),
+                extra={"source": (headers.get(DlqHeader.ORIGINAL_TOPIC, ""),
+                                  int(headers.get(DlqHeader.ORIGINAL_PARTITION, -1)),
+                                  int(headers.get(DlqHeader.ORIGINAL_OFFSET, -1)))},
+            )  # fmt: skip
+            for follow_up in await syncer.run_event(work, replaying=True):
+                await syncer.run_event(follow_up, replaying=True)
+        await self._pool.execute(
+            """UPDATE dlq_index SET status = 'replayed', replayed_at = now()
+               WHERE dlq_topic = $1 AND dlq_partition = $2 AND dlq_offset = $3""",
+            tp.topic, tp.partition, record.offset,
+        )  # fmt: skip
+
+    async def _remaining(self, company: str) -> int:
+        count: int = await self._pool.fetchval(
+            "SELECT count(*) FROM dlq_index WHERE company_id = $1 AND status = 'parked'", company
+        )
+        return count
+
+    async def _not_healthy(self, company: str, why: str) -> None:
+        record = await self._companies.get(company)
+        delay = catchup_delay(self._settings.catchup_interval, record.catchup_attempts,
+                              random.random())  # fmt: skip
+        await self._companies.schedule_catchup(company, datetime.now(UTC) + delay)
+        log.info("company still unreachable; next catch-up scheduled", company_id=company,
+                 reason=why, retry_in_s=round(delay.total_seconds()),
+                 attempt=record.catchup_attempts + 1)  # fmt: skip
+
+    async def _resolve_connection_attention(self, company: str) -> None:
+        for item in await self._attention.open_items(company):
+            if item.category in (AttentionCategory.CONNECTION, AttentionCategory.SETUP):
+                await self._attention.resolve(company, item.code)
+
+    async def with_setup_link(self, company: str, cause: Cause) -> Cause:
+        """``cause`` with a setup link: the stored one while valid, else a fresh one."""
+        record = await self._companies.get(company)
+        now = datetime.now(UTC)
+        if (
+            record.setup_link_url
+            and record.setup_link_expires_at
+            and record.setup_link_expires_at > now + timedelta(minutes=5)
+        ):
+            return replace(cause, auth_flow_url=record.setup_link_url)
+        end_user = record.end_user_id or await self._gateway.end_user_for(company)
+        if end_user is None or not self._settings.conductor_publishable_key:
+            return cause
+        link = await self._gateway.create_auth_session(
+            end_user, expiry_mins=self._settings.auth_link_expiry_mins
+        )
+        await self._companies.setup_link(company, link.url, link.expires_at)
+        return replace(cause, auth_flow_url=link.url)
+
+    async def connect(
+        self, company: str, company_name: str, email: str | None, *, event_id: str | None = None
+    ) -> str | None:
+        """Create the company's end-user (sourceId = companyid) and publish a setup link."""
+        end_user = await self._gateway.create_end_user(company, company_name, email or "")
+        await self._companies.set_end_user(company, end_user, company_name=company_name,
+                                           email=email)  # fmt: skip
+        state = (await self._companies.get(company)).state
+        if state in (CompanyState.UNKNOWN,):
+            await self._companies.set_state(company, CompanyState.SETUP_PENDING)
+        cause = await self.with_setup_link(company, Cause(
+            "SETUP_LINK", AttentionCategory.SETUP,
+            "Connect QuickBooks Desktop: open the setup link on the computer that runs "
+            "QuickBooks and follow the steps.",
+        ))  # fmt: skip
+        now = datetime.now(UTC)
+        data = AttentionData(code=cause.code, category=cause.category,
+                             user_facing_message=cause.user_facing_message,
+                             auth_flow_url=cause.auth_flow_url,
+                             event_ids=[event_id] if event_id else [], first_seen=now,
+                             last_seen=now)  # fmt: skip
+        body = make_cloudevent(OutboundType.CONNECTION_SETUP_LINK, SOURCE, company, data)
+        await self._publisher.send(self._settings.needs_attention_topic, company.encode(), body)
+        return cause.auth_flow_url

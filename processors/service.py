@@ -1,0 +1,198 @@
+"""Service: wires settings, PostgreSQL, Kafka, Conductor and HTTP into one running processor.
+
+Start-up checks every dependency and says in one line what is wrong; SIGTERM stops fetching,
+finishes or releases in-flight work, commits and leaves the group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from aiokafka.partitioner import DefaultPartitioner
+
+from processors.attention import AttentionBook
+from processors.companies import CompanyBook
+from processors.config import Settings
+from processors.db import connect_pool
+from processors.engine import Engine, Work
+from processors.errors import ConfigError
+from processors.gateway import ConductorGateway
+from processors.health import Health
+from processors.http import HttpServer, build_app
+from processors.kafka import client_options, ensure_topics, outbound_topics, partition_counts
+from processors.ledger import Ledger
+from processors.logs import get_logger
+from processors.mappings import MappingStore
+from processors.metrics import Metrics
+from processors.migrate import apply_migrations
+from processors.parking import Parker
+from processors.publish import Publisher
+from processors.replay import Replayer, catchup_delay
+from processors.sync import Syncer
+from schemas import EventType, parse_event
+
+__all__ = ["Service"]
+
+log = get_logger("service")
+
+
+class Service:
+    """One qbd-sync processor: consumer engine, replayer, catch-up timer and HTTP."""
+
+    def __init__(self, settings: Settings) -> None:
+        settings.require("kafka_bootstrap_servers", "database_url", "conductor_secret_key",
+                         command="run")  # fmt: skip
+        self.settings = settings
+        self.health = Health()
+        self.metrics = Metrics(health=self.health)
+        self.pool: asyncpg.Pool | None = None
+        self.publisher = Publisher(settings)
+        self.gateway = ConductorGateway(settings, on_call=self.metrics.observe_conductor)
+        self.engine: Engine | None = None
+        self.syncer: Syncer | None = None
+        self.replayer: Replayer | None = None
+        self.http: HttpServer | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stop = asyncio.Event()
+
+    async def start(self) -> None:
+        """Connect to everything, migrate, check topics, start HTTP."""
+        settings = self.settings
+        await apply_migrations(settings.secret("database_url"))
+        self.pool = await connect_pool(settings.secret("database_url"))
+        self.health.set_ok("database")
+        options = client_options(settings)
+        counts = await partition_counts(options, settings.input_topics)
+        missing = [topic for topic in settings.input_topics if topic not in counts]
+        if missing:
+            raise ConfigError(f"input topic(s) {', '.join(missing)} do not exist on the broker "
+                              "(create them, or fix QBD_SYNC_INPUT_TOPICS)")  # fmt: skip
+        if len(set(counts.values())) > 1:
+            raise ConfigError(
+                "every input topic must have the same partition count so a company's lane "
+                f"lives on one instance; found {counts}"
+            )
+        await ensure_topics(options, dict.fromkeys(outbound_topics(settings),
+                                                   next(iter(counts.values()))))  # fmt: skip
+        await self.publisher.start()
+        self.health.set_ok("broker")
+        ledger = Ledger(self.pool)
+        companies = CompanyBook(self.pool)
+        attention = AttentionBook(self.pool, self.publisher)
+        parker = Parker(self.pool, self.publisher, ledger, dlq_topic=settings.dlq_topic,
+                        group_id=settings.group_id)  # fmt: skip
+        self.syncer = Syncer(
+            ledger=ledger, mappings=MappingStore(self.pool), companies=companies,
+            attention=attention, parker=parker, gateway=self.gateway, publisher=self.publisher,
+            max_record_bytes=settings.max_record_bytes,
+        )  # fmt: skip
+        self.replayer = Replayer(settings, self.pool, self.gateway, companies, attention,
+                                 self.publisher)  # fmt: skip
+        self.syncer.replayer = self.replayer
+        self.engine = Engine(settings, self.syncer, on_heartbeat=self._heartbeat,
+                             on_halt=self._on_halt)  # fmt: skip
+        self.health.set_ok("conductor")
+        self.http = HttpServer(build_app(self.health, self.metrics), settings.http_host,
+                               settings.http_port)  # fmt: skip
+        await self.http.start()
+        log.info("qbd-sync started", http_port=self.http.port, group_id=settings.group_id,
+                 input_topics=settings.input_topics)  # fmt: skip
+
+    def _heartbeat(self) -> None:
+        self.health.beat()
+        if self.engine is not None:
+            self.metrics.set_in_flight(self.engine.offsets.in_flight_total)
+
+    def _on_halt(self, reason: str | None) -> None:
+        if reason is None:
+            self.health.resume()
+            self.health.set_ok("conductor")
+        else:
+            self.health.halted(reason)
+            self.health.set_failed("conductor", reason)
+
+    async def run(self) -> None:
+        """Run until ``stop()``; then shut down gracefully."""
+        assert self.engine is not None
+        self._tasks.append(asyncio.create_task(self._catchup_loop(), name="qbd-sync-catchup"))
+        try:
+            await self.engine.run()
+        finally:
+            await self.close()
+
+    def stop(self) -> None:
+        """Begin a graceful shutdown (safe to call from a signal handler)."""
+        self._stop.set()
+        if self.engine is not None:
+            self.engine.stop()
+
+    async def close(self) -> None:
+        """Release every resource."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.http is not None:
+            await self.http.stop()
+        await self.publisher.stop()
+        await self.gateway.aclose()
+        if self.pool is not None:
+            await self.pool.close()
+
+    def owns(self, company: str) -> bool:
+        """Whether this instance owns the company's lane (its key's partition is ours)."""
+        if self.engine is None:
+            return False
+        consumer = self.engine.consumer
+        topic = self.settings.input_topics[0]
+        partitions = sorted(consumer.partitions_for_topic(topic) or [])
+        if not partitions:
+            return False
+        partition = DefaultPartitioner()(company.encode(), partitions, partitions)
+        return any(tp.topic == topic and tp.partition == partition
+                   for tp in consumer.assignment())  # fmt: skip
+
+    def request_replay(self, company: str) -> bool:
+        """Queue a replay of ``company`` in its lane, if this instance owns it."""
+        if self.engine is None or not self.owns(company):
+            return False
+        event = parse_event({
+            "specversion": "1.0", "id": f"catchup:{company}:{datetime.now(UTC).timestamp()}",
+            "type": EventType.SYNC_REQUESTED, "source": "qbd-sync", "companyid": company,
+            "data": {},
+        })  # fmt: skip
+        self.engine.push(Work(company, event, b"", company.encode(), [], 0,
+                              extra={"replay": True}))  # fmt: skip
+        return True
+
+    async def _catchup_loop(self) -> None:
+        """Low-frequency catch-up: replay parked companies whose backoff has elapsed."""
+        interval = max(1.0, min(30.0, self.settings.catchup_interval.total_seconds() / 4))
+        companies = CompanyBook(self.pool) if self.pool else None
+        while companies is not None:
+            await asyncio.sleep(interval)
+            with contextlib.suppress(Exception):
+                for company in await companies.due_for_catchup(datetime.now(UTC)):
+                    if company.next_catchup_at is None:
+                        delay = catchup_delay(self.settings.catchup_interval, 0, random.random())
+                        await companies.schedule_catchup(company.company_id,
+                                                         datetime.now(UTC) + delay)  # fmt: skip
+                        continue
+                    if self.request_replay(company.company_id):
+                        log.info("catch-up replay queued", company_id=company.company_id,
+                                 attempt=company.catchup_attempts)  # fmt: skip
+
+    def snapshot(self) -> dict[str, Any]:
+        """Counters for the demo and the dashboard."""
+        engine = self.engine
+        return {
+            "fetched": engine.fetched if engine else 0,
+            "in_flight": engine.offsets.in_flight_total if engine else 0,
+            "lanes_queued": engine.lanes.total if engine else 0,
+        }
