@@ -29,6 +29,7 @@ from processors.intake import Accepted, decode
 from processors.kafka import client_options
 from processors.lanes import LaneScheduler
 from processors.logs import get_logger
+from processors.metrics import Metrics
 from processors.offsets import OffsetTracker
 from schemas import EventData, InboundEvent
 
@@ -104,12 +105,14 @@ class Engine:
         on_heartbeat: Callable[[], None] = lambda: None,
         on_halt: Callable[[str | None], None] = lambda _reason: None,
         revoke_grace: float = 20.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self._settings = settings
         self._processor = processor
         self._on_heartbeat = on_heartbeat
         self._on_halt = on_halt
         self._revoke_grace = revoke_grace
+        self._metrics = metrics
         self.offsets: OffsetTracker[TopicPartition] = OffsetTracker()
         self.lanes: LaneScheduler[str, Work] = LaneScheduler(settings.max_concurrent_companies)
         self._running: dict[asyncio.Task[None], Work] = {}
@@ -182,10 +185,14 @@ class Engine:
         self.fetched += 1
         outcome = decode(record.value, record.key, max_bytes=self._settings.max_record_bytes)
         if not isinstance(outcome, Accepted):
+            if self._metrics is not None:
+                self._metrics.record_rejected(outcome.kind)
             await self._retrying(lambda: self._processor.rejected(record, outcome.reason))
             self.offsets.done(tp, record.offset, epoch=epoch)
             return
         event = outcome.event
+        if self._metrics is not None:
+            self._metrics.event_consumed(event.type)
         self.lanes.push(
             event.companyid,
             Work(
@@ -301,6 +308,8 @@ class Engine:
             return
         for tp, position in positions.items():
             self.offsets.mark_committed(tp, position)
+        if self._metrics is not None:
+            self._metrics.offsets_committed(len(positions))
 
     async def release(self, revoked: set[TopicPartition]) -> None:
         """On revoke: drop queued work, give running work a grace period, commit, forget."""

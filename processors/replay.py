@@ -174,6 +174,7 @@ class Replayer:
             )  # fmt: skip
             for follow_up in await syncer.run_event(work, replaying=True):
                 await syncer.run_event(follow_up, replaying=True)
+            syncer.metrics.event_replayed(decoded.event.type)
         await self._pool.execute(
             """UPDATE dlq_index SET status = 'replayed', replayed_at = now()
                WHERE dlq_topic = $1 AND dlq_partition = $2 AND dlq_offset = $3""",

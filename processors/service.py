@@ -89,13 +89,13 @@ class Service:
         self.syncer = Syncer(
             ledger=ledger, mappings=MappingStore(self.pool), companies=companies,
             attention=attention, parker=parker, gateway=self.gateway, publisher=self.publisher,
-            max_record_bytes=settings.max_record_bytes,
+            max_record_bytes=settings.max_record_bytes, metrics=self.metrics,
         )  # fmt: skip
         self.replayer = Replayer(settings, self.pool, self.gateway, companies, attention,
                                  self.publisher)  # fmt: skip
         self.syncer.replayer = self.replayer
         self.engine = Engine(settings, self.syncer, on_heartbeat=self._heartbeat,
-                             on_halt=self._on_halt)  # fmt: skip
+                             on_halt=self._on_halt, metrics=self.metrics)  # fmt: skip
         self.health.set_ok("conductor")
         self.http = HttpServer(build_app(self.health, self.metrics), settings.http_host,
                                settings.http_port)  # fmt: skip

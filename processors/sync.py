@@ -23,6 +23,7 @@ from processors.intake import Accepted, decode
 from processors.ledger import Ledger, LedgerEntry, LedgerStatus, body_hash
 from processors.logs import get_logger
 from processors.mappings import MappingStore
+from processors.metrics import Metrics
 from processors.outcome import Action, Decision, NormalizedError, OutcomePolicy, normalize
 from processors.parking import Parker
 from processors.publish import Publisher
@@ -85,6 +86,7 @@ class Syncer:
         publisher: Publisher,
         policy: OutcomePolicy | None = None,
         max_record_bytes: int = 1_048_576,
+        metrics: Metrics | None = None,
     ) -> None:
         self.ledger = ledger
         self.mappings = mappings
@@ -95,6 +97,7 @@ class Syncer:
         self.publisher = publisher
         self.policy = policy or OutcomePolicy()
         self._max_record_bytes = max_record_bytes
+        self.metrics = metrics or Metrics()
         self._states: dict[str, CompanyState] = {}
         self._last_contact: dict[str, datetime] = {}
         self.replayer: Any = None  # set by the service (processors.replay.Replayer)
@@ -159,6 +162,7 @@ class Syncer:
         if not replaying and await self.state(company) is CompanyState.PARKED:
             await self.parker.park(work, reason="company parked: keeping order behind parked work",
                                    error=None, attempts=entry.attempts)  # fmt: skip
+            self.metrics.event_parked(work.event.type)
             return []
         end_user = await self.gateway.end_user_for(company)
         if end_user is None:
@@ -309,6 +313,7 @@ class Syncer:
                                 revision_number=result.revision_number)  # fmt: skip
         await self._publish_result(work, SyncStatus.SYNCED, plan.app_id, result.qbd_object_type,
                                    result.qbd_id, None)  # fmt: skip
+        self.metrics.event_synced(event.type)
         return await self._release(company, Ref(plan.app_object_type, plan.app_id))
 
     async def _act(self, work: Work, outcome: Outcome, *, replaying: bool) -> None:
@@ -341,6 +346,7 @@ class Syncer:
             raise StopReplay(error)
         await self.parker.park(work, reason=f"{error.type}: {error.message}"[:500], error=error,
                                attempts=attempts)  # fmt: skip
+        self.metrics.event_parked(work.event.type)
 
     async def _fail(self, work: Work, attempts: int, error: NormalizedError) -> None:
         event = work.event
@@ -353,6 +359,7 @@ class Syncer:
             event.id,
         )  # fmt: skip
         await self._publish_result(work, SyncStatus.FAILED, event.data.app_id, None, None, error)
+        self.metrics.event_failed(event.type)
 
     async def _wait(self, work: Work, dependency: Ref) -> None:
         event = work.event
