@@ -15,7 +15,9 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from processors.attention import AttentionBook, Cause
+import orjson
+
+from processors.attention import PARKING_CATEGORIES, AttentionBook, Cause
 from processors.companies import CompanyBook, CompanyState
 from processors.engine import Halted, Work
 from processors.gateway import ConductorGateway, WriteResult
@@ -50,6 +52,8 @@ __all__ = ["Outcome", "Syncer"]
 
 log = get_logger("sync")
 _IDLE_RECHECK = timedelta(minutes=10)
+_PARKED_STATES = (CompanyState.PARKED, CompanyState.REPLAYING)
+_LIVE_STATES = (CompanyState.ONLINE, CompanyState.REPLAYING)
 _NOT_CONNECTED = NormalizedError(
     type="INTEGRATION_CONNECTION_ERROR",
     code="COMPANY_NOT_CONNECTED",
@@ -101,6 +105,7 @@ class Syncer:
         self._states: dict[str, CompanyState] = {}
         self._last_contact: dict[str, datetime] = {}
         self.replayer: Any = None  # set by the service (processors.replay.Replayer)
+        self.reference: Any = None  # set by the service (processors.reference.ReferencePuller)
 
     # -- engine hooks ---------------------------------------------------------------------
 
@@ -152,16 +157,19 @@ class Syncer:
             return await self._sync_requested(work)
         if event.type is EventType.COMPANY_CONNECT_REQUESTED:
             return await self._connect(work)
-        if event.type is EventType.REFERENCE_PULL_REQUESTED:
+        if event.type is EventType.REFERENCE_PULL_REQUESTED and self.reference is None:
             await self._fail(work, entry.attempts, _unsupported(event.type))
             return []
         return await self._write_event(work, entry, replaying=replaying)
 
     async def _write_event(self, work: Work, entry: LedgerEntry, *, replaying: bool) -> list[Work]:
         company = work.company_id
-        if not replaying and await self.state(company) is CompanyState.PARKED:
+        # 'replaying' outside a replay: one was cut short (crash, rebalance); the rest of the
+        # company's parked work is still in the DLQ, so this event must queue behind it.
+        if not replaying and await self.state(company) in _PARKED_STATES:
             await self.parker.park(work, reason="company parked: keeping order behind parked work",
                                    error=None, attempts=entry.attempts)  # fmt: skip
+            await self.attention.count(company, work.event.id, PARKING_CATEGORIES)
             self.metrics.event_parked(work.event.type)
             return []
         end_user = await self.gateway.end_user_for(company)
@@ -171,6 +179,8 @@ class Syncer:
             return []
         try:
             await self._ensure_healthy(company, end_user)
+            if work.event.type is EventType.REFERENCE_PULL_REQUESTED:
+                return await self._pull_reference(work, entry, end_user)
             plan = await self._plan(work, entry)
             if plan is None:
                 return []
@@ -194,6 +204,10 @@ class Syncer:
             mapping = found[target]
             existing = ExistingObject(mapping.qbd_id, mapping.revision_number or "",
                                       target_resource(event))  # fmt: skip
+        elif target is not None and self.reference is not None and self.reference.auto_map != "off":
+            existing, waits = await self._auto_map(work, target)
+            if waits:
+                return None
         try:
             return plan_write(event, {ref: found[ref].qbd_id for ref in refs}, existing)
         except PlanError as exc:
@@ -252,6 +266,42 @@ class Syncer:
                         return found
                 raise Outcome(decision, error, attempts) from exc
 
+    async def _auto_map(self, work: Work, target: Ref) -> tuple[ExistingObject | None, bool]:
+        """Adopt an unambiguous exact match from the local copy of QuickBooks lists.
+
+        Other candidates make the event wait (True) for the user's ``mapping.set``, with
+        attention ``MAPPING_NEEDED`` listing them, instead of creating a near-duplicate.
+        """
+        company = work.company_id
+        found = await self.reference.suggest_for(company, str(target.object_type),
+                                                 target.app_id, work.event.data)  # fmt: skip
+        if found is None or not found.candidates:
+            return None, False
+        if found.auto is None:
+            await self._wait(work, target, candidates=[c.as_dict() for c in found.candidates])
+            return None, True
+        record = found.auto.record
+        await self.mappings.put(company, str(target.object_type), target.app_id, record.qbd_id,
+                                revision_number=record.revision_number, source="auto")  # fmt: skip
+        log.info("auto-mapped to an exact match", company_id=company, app_id=target.app_id,
+                 qbd_id=record.qbd_id)  # fmt: skip
+        resource = record.resource or target_resource(work.event)
+        return ExistingObject(record.qbd_id, record.revision_number or "", resource), False
+
+    async def _pull_reference(self, work: Work, entry: LedgerEntry, end_user: str) -> list[Work]:
+        """Pull QuickBooks lists in the company's lane; a transient failure resumes the pull."""
+        event: Any = work.event
+        pull = partial(self.reference.pull, work.company_id, end_user, event.data.object_types,
+                       run_id=event.id, request_event_id=event.id)  # fmt: skip
+        transient = 0
+        while isinstance(done := await self._call(pull, phase="read", attempts=entry.attempts,
+                                                  transient=transient), _Retry):  # fmt: skip
+            transient += 1
+            await asyncio.sleep(done.delay)
+        await self.ledger.synced(event.id, qbd_object_type=None, qbd_id=None)
+        await self._publish_result(work, SyncStatus.SYNCED, None, None, None, None)
+        return []
+
     async def _call(self, action: Any, *, phase: str, attempts: int, transient: int) -> Any:
         """Run a read; return its value, or ``_Retry`` with a delay, or raise Outcome."""
         try:
@@ -283,7 +333,7 @@ class Syncer:
         now = datetime.now(UTC)
         state = await self.state(company)
         last = self._last_contact.get(company)
-        if state is CompanyState.ONLINE and last is not None and now - last < _IDLE_RECHECK:
+        if state in _LIVE_STATES and last is not None and now - last < _IDLE_RECHECK:
             self._last_contact[company] = now
             return
         transient = 0
@@ -361,7 +411,9 @@ class Syncer:
         await self._publish_result(work, SyncStatus.FAILED, event.data.app_id, None, None, error)
         self.metrics.event_failed(event.type)
 
-    async def _wait(self, work: Work, dependency: Ref) -> None:
+    async def _wait(
+        self, work: Work, dependency: Ref, *, candidates: list[dict[str, Any]] | None = None
+    ) -> None:
         event = work.event
         await self.ledger.waiting(event.id, on_type=str(dependency.object_type),
                                   on_app_id=dependency.app_id, raw=work.raw)  # fmt: skip
@@ -375,7 +427,9 @@ class Syncer:
                       f"Choose the QuickBooks {dependency.object_type} that matches "
                       f"{dependency.app_id!r}, or sync that record first.",
                       developer_message=f"no mapping for {dependency.object_type} "
-                                        f"{dependency.app_id}"),
+                                        f"{dependency.app_id}"
+                                        + (f"; candidates: {orjson.dumps(candidates).decode()}"
+                                           if candidates else "")),
                 event.id,
             )  # fmt: skip
 
@@ -436,6 +490,10 @@ class Syncer:
         await self.companies.set_state(company, state, error=error)
         self._states[company] = state
 
+    def contacted(self, company: str) -> None:
+        """Note that the company's QuickBooks just answered a health check."""
+        self._last_contact[company] = datetime.now(UTC)
+
     def forget_states(self) -> None:
         """Drop cached states (after a rebalance another instance may have changed them)."""
         self._states.clear()
@@ -450,7 +508,7 @@ class Syncer:
             event_id=work.event.id, event_type=work.event.type, status=status, app_id=app_id,
             qbd_object_type=qbd_object_type, qbd_id=qbd_id,
             attempts=entry.attempts if entry else 0,
-            error=None if error is None else NormalizedErrorData.model_validate(error.as_dict()),
+            error=None if error is None else _error_data(error),
         )  # fmt: skip
         await self.publisher.result(work.company_id, result, traceparent=work.event.traceparent)
         await self.ledger.result_published(work.event.id)
@@ -475,7 +533,7 @@ class Syncer:
             status=SyncStatus.FAILED,
             app_id=work.event.data.app_id,
             attempts=0,
-            error=NormalizedErrorData.model_validate(error.as_dict()),
+            error=_error_data(error),
         )
         await self.publisher.result(work.company_id, result)
 
@@ -493,6 +551,13 @@ class StopReplay(Exception):
     def __init__(self, error: NormalizedError) -> None:
         super().__init__(error.code)
         self.error = error
+
+
+def _error_data(error: NormalizedError) -> NormalizedErrorData:
+    """The outbound shape of a normalized error (retry hints stay internal)."""
+    fields = error.as_dict()
+    fields.pop("retry_after", None)
+    return NormalizedErrorData.model_validate(fields)
 
 
 def _error_from(stored: dict[str, Any]) -> NormalizedError:

@@ -24,7 +24,9 @@ __all__ = [
     "TestStack",
     "TopicReader",
     "async_wait_for",
+    "committed_positions",
     "create_topics",
+    "end_positions",
     "pipeline_settings",
     "produce",
     "unique_name",
@@ -188,7 +190,10 @@ async def produce(
     from aiokafka import AIOKafkaProducer
 
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=False
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        enable_idempotence=False,
+        max_request_size=16 * 1024 * 1024,  # poison tests send records above the 1 MB limit
+        linger_ms=5,
     )
     await producer.start()
     try:
@@ -201,6 +206,44 @@ async def produce(
         await producer.flush()
     finally:
         await producer.stop()
+
+
+async def end_positions(settings: Settings, topic: str | None = None) -> dict[int, int]:
+    """The end offset of each partition of ``topic`` (default: the first input topic)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    name = topic or settings.input_topics[0]
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(name, p) for p in consumer.partitions_for_topic(name) or ()]
+        ends = await consumer.end_offsets(partitions)
+        return {tp.partition: offset for tp, offset in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+async def committed_positions(
+    settings: Settings, group_id: str | None = None, topic: str | None = None
+) -> dict[int, int]:
+    """The group's committed position per partition of ``topic`` (0 where none)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    name = topic or settings.input_topics[0]
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group_id or settings.group_id,
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        positions = {}
+        for partition in sorted(consumer.partitions_for_topic(name) or ()):
+            committed = await consumer.committed(TopicPartition(name, partition))
+            positions[partition] = committed or 0
+        return positions
+    finally:
+        await consumer.stop()
 
 
 class TopicReader:
@@ -230,6 +273,27 @@ class TopicReader:
             self.records.extend(records)
         return self.records
 
+    async def drain(self) -> list[Any]:
+        """Read up to the topic's end offsets as of now; return all records so far."""
+        from aiokafka import TopicPartition
+
+        await self.poll()
+        partitions = [
+            TopicPartition(self.topic, p)
+            for p in self._consumer.partitions_for_topic(self.topic) or ()
+        ]
+        ends = await self._consumer.end_offsets(partitions)
+
+        async def caught_up() -> bool:
+            await self.poll()
+            for tp, end in ends.items():
+                if await self._consumer.position(tp) < end:
+                    return False
+            return True
+
+        await async_wait_for(caught_up, timeout=60, what=f"the end of {self.topic}")
+        return self.records
+
     def events(self) -> list[dict[str, Any]]:
         """The records' values as decoded JSON objects."""
         import orjson
@@ -250,8 +314,7 @@ class TopicReader:
 
     async def close(self) -> None:
         """Stop reading."""
-        if self._started:
-            await self._consumer.stop()
+        await self._consumer.stop()
 
 
 class RunningService:
