@@ -31,6 +31,10 @@ format: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The reliability suite at full length (kills, outages, faults); `make test` runs a short version.
+chaos: $(STAMP)
+	QBD_SYNC_CHAOS=full $(BIN)/python -m pytest tests/chaos $(PYTEST_ARGS)
+
 bench: $(STAMP)
 	$(BIN)/python -m bench --full
 

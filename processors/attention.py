@@ -1,12 +1,17 @@
 """AttentionBook: at most one open needs-attention item per company and code, never a flood.
 
 The first occurrence opens the item and publishes ``qbd.attention.needed``; repeats only
-raise ``occurrences`` and ``last_seen`` (and remember up to 100 affected event ids). When the
-cause clears, ``resolve`` closes it and publishes ``qbd.attention.resolved`` with the totals.
+raise ``occurrences`` and ``last_seen`` (and remember up to 100 affected event ids). A fresh
+setup link on an open item is published again (the user needs the new link). When the cause
+clears, ``resolve`` closes it and publishes ``qbd.attention.resolved`` with the totals.
+
+Publishing is at least once: the row remembers what was published, so a publish that failed
+(broker away, crash) goes out when the same company's work runs again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import asyncpg
@@ -14,9 +19,11 @@ import asyncpg
 from processors.publish import Publisher
 from schemas import AttentionCategory, AttentionData
 
-__all__ = ["AttentionBook", "Cause"]
+__all__ = ["PARKING_CATEGORIES", "AttentionBook", "Cause"]
 
 _MAX_EVENT_IDS = 100
+PARKING_CATEGORIES = (AttentionCategory.CONNECTION, AttentionCategory.SETUP)
+"""Attention categories that mean "the company is parked"; a successful replay resolves them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +54,9 @@ class AttentionBook:
                ON CONFLICT (company_id, code) WHERE resolved_at IS NULL DO UPDATE
                   SET occurrences = attention.occurrences + 1, last_seen = now(),
                       auth_flow_url = COALESCE(EXCLUDED.auth_flow_url, attention.auth_flow_url),
+                      needed_published = attention.needed_published AND (
+                          EXCLUDED.auth_flow_url IS NULL
+                          OR EXCLUDED.auth_flow_url IS NOT DISTINCT FROM attention.auth_flow_url),
                       event_ids = CASE WHEN cardinality(attention.event_ids) < $8
                                        THEN attention.event_ids || EXCLUDED.event_ids
                                        ELSE attention.event_ids END
@@ -55,21 +65,55 @@ class AttentionBook:
             cause.developer_message, cause.auth_flow_url, ids, _MAX_EVENT_IDS,
         )  # fmt: skip
         assert row is not None
-        if row["opened"]:
-            await self._publisher.attention(company_id, _data(row), resolved=False)
+        if not row["needed_published"]:
+            await self._publish_needed(company_id, row)
         return bool(row["opened"])
 
-    async def resolve(self, company_id: str, code: str | None = None) -> int:
-        """Close the open items of a company (one code or all); return how many closed."""
-        rows = await self._pool.fetch(
-            """UPDATE attention SET resolved_at = now()
-               WHERE company_id = $1 AND resolved_at IS NULL AND ($2::text IS NULL OR code = $2)
+    async def count(self, company_id: str, event_id: str, categories: Iterable[str]) -> bool:
+        """Count one more event affected by the company's open item of ``categories``.
+
+        Work parked behind an already parked company hits no error of its own, but it is
+        affected by the same cause: ``occurrences`` counts it. True if an item was open.
+        """
+        row = await self._pool.fetchrow(
+            """UPDATE attention SET occurrences = occurrences + 1, last_seen = now(),
+                      event_ids = CASE WHEN cardinality(event_ids) < $3
+                                       THEN event_ids || ARRAY[$2] ELSE event_ids END
+               WHERE attention_id = (SELECT attention_id FROM attention
+                                     WHERE company_id = $1 AND resolved_at IS NULL
+                                       AND category = ANY($4::text[])
+                                     ORDER BY first_seen DESC LIMIT 1)
                RETURNING *""",
-            company_id,
-            code,
-        )
+            company_id, event_id, _MAX_EVENT_IDS, [str(c) for c in categories],
+        )  # fmt: skip
+        if row is not None and not row["needed_published"]:
+            await self._publish_needed(company_id, row)
+        return row is not None
+
+    async def resolve(
+        self, company_id: str, code: str | None = None, *, categories: Iterable[str] = ()
+    ) -> int:
+        """Close the open items of a company (one code, some categories, or all).
+
+        Also publishes resolutions whose earlier publish failed. Returns how many it published.
+        """
+        wanted = [str(c) for c in categories] or None
+        rows = await self._pool.fetch(
+            """UPDATE attention SET resolved_at = COALESCE(resolved_at, now())
+               WHERE company_id = $1 AND ($2::text IS NULL OR code = $2)
+                 AND ($3::text[] IS NULL OR category = ANY($3::text[]))
+                 AND (resolved_at IS NULL OR NOT resolved_published)
+               RETURNING *""",
+            company_id, code, wanted,
+        )  # fmt: skip
         for row in rows:
+            if not row["needed_published"]:
+                await self._publish_needed(company_id, row)
             await self._publisher.attention(company_id, _data(row), resolved=True)
+            await self._pool.execute(
+                "UPDATE attention SET resolved_published = true WHERE attention_id = $1",
+                row["attention_id"],
+            )
         return len(rows)
 
     async def open_items(self, company_id: str | None = None) -> list[AttentionData]:
@@ -80,6 +124,13 @@ class AttentionBook:
             company_id,
         )
         return [_data(row) for row in rows]
+
+    async def _publish_needed(self, company_id: str, row: asyncpg.Record) -> None:
+        await self._publisher.attention(company_id, _data(row), resolved=False)
+        await self._pool.execute(
+            "UPDATE attention SET needed_published = true WHERE attention_id = $1",
+            row["attention_id"],
+        )
 
 
 def _data(row: asyncpg.Record) -> AttentionData:

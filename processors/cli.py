@@ -6,6 +6,7 @@ Every failure is one actionable line on stderr: exit 2 for usage and configurati
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -18,7 +19,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from processors.errors import QbdSyncError
+from processors.errors import QbdSyncError, UsageError
 
 __all__ = ["app", "main"]
 
@@ -33,10 +34,12 @@ dlq_app = typer.Typer(help="Inspect work parked while a company's QuickBooks was
 companies_app = typer.Typer(help="Companies (QuickBooks company files) and their connection state.")
 mappings_app = typer.Typer(help="Bulk app-id to QuickBooks-id mappings.")
 schemas_app = typer.Typer(help="Event schemas (JSON Schema and AsyncAPI).")
+reference_app = typer.Typer(help="Reference data: QuickBooks lists pulled to qbd.reference.")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(companies_app, name="companies")
 app.add_typer(mappings_app, name="mappings")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(reference_app, name="reference")
 
 _state: dict[str, Any] = {"debug": False}
 _R = TypeVar("_R")
@@ -179,6 +182,23 @@ def simulator(
     serve(host=host, port=port, auto_connect=auto_connect, seed_demo=seed_demo)
 
 
+def _settings() -> Any:
+    from processors.config import load_settings
+
+    return load_settings(".env")
+
+
+def _run(coro: Any) -> Any:
+    from processors.devstack import run_coroutine
+
+    return run_coroutine(coro)
+
+
+def _check_output(output: str) -> None:
+    if output not in ("table", "json"):
+        raise UsageError(f"--output must be table or json, not {output!r}")
+
+
 def _not_yet(name: str) -> None:
     raise QbdSyncError(f"`qbd-sync {name}` is not yet available in this version")
 
@@ -260,31 +280,68 @@ def replay(
     company: Annotated[str | None, typer.Option(help="Replay this company only.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Replay every parked company.")] = False,
 ) -> None:
-    """Health-check and replay parked work now."""
-    _not_yet("replay")
+    """Health-check and replay parked work now.
+
+    Publishes a sync.requested event per company, so the processor that owns the company
+    replays it in its lane, in order. Example: qbd-sync replay --company acct_48291
+    """
+    from processors.operator import request_replays
+
+    requested = _run(request_replays(_settings(), company, all_))
+    if not requested:
+        typer.echo("no parked companies: nothing to replay")
+    for name, parked in requested:
+        typer.echo(f"replay requested for {name} ({parked} parked event(s)); the processor that "
+                   "owns it health-checks it and replays in order")  # fmt: skip
 
 
 @dlq_app.command("list")
 @guarded
 def dlq_list(
     company: Annotated[str | None, typer.Option(help="Only this company.")] = None,
+    output: Annotated[str, typer.Option(help="table or json.")] = "table",
 ) -> None:
-    """List parked events."""
-    _not_yet("dlq list")
+    """List parked events, in parking order."""
+    from processors.operator import dlq_entries, render_table
+
+    _check_output(output)
+    rows = [entry.as_dict() for entry in _run(dlq_entries(_settings(), company))]
+    if output == "json":
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        row["at"] = f"{row['dlq']['partition']}@{row['dlq']['offset']}"
+    typer.echo(render_table(rows, [("EVENT_ID", "event_id"), ("COMPANY", "company_id"),
+                                   ("PARKED_AT", "parked_at"), ("CODE", "error_code"),
+                                   ("DLQ", "at"), ("REASON", "reason")]))  # fmt: skip
 
 
 @dlq_app.command("show")
 @guarded
 def dlq_show(event_id: str) -> None:
-    """Show one parked event with its headers."""
-    _not_yet("dlq show")
+    """Show one parked event as JSON: index row, key, headers and the original event."""
+    from processors.operator import dlq_record
+
+    typer.echo(json.dumps(_run(dlq_record(_settings(), event_id)), indent=2))
 
 
 @companies_app.command("list")
 @guarded
-def companies_list() -> None:
+def companies_list(
+    output: Annotated[str, typer.Option(help="table or json.")] = "table",
+) -> None:
     """List companies and their connection state."""
-    _not_yet("companies list")
+    from processors.operator import describe, list_companies, render_table
+
+    _check_output(output)
+    rows = [describe(view) for view in _run(list_companies(_settings()))]
+    if output == "json":
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    columns = [("COMPANY", "company_id"), ("STATE", "state"), ("PARKED", "parked"),
+               ("ATTENTION", "open_attention"), ("LAST_HEALTH_CHECK", "last_health_check"),
+               ("LAST_SYNC", "last_sync"), ("MESSAGE", "user_facing_message")]  # fmt: skip
+    typer.echo(render_table(rows, columns))
 
 
 @companies_app.command("connect")
@@ -294,22 +351,107 @@ def companies_connect(
     name: Annotated[str, typer.Option(help="Company name shown in the setup flow.")],
     email: Annotated[str, typer.Option(help="Email of the person who sets up QuickBooks.")],
 ) -> None:
-    """Create the company's Conductor end-user and print a setup link."""
-    _not_yet("companies connect")
+    """Create the company's Conductor end-user and print a setup link.
+
+    Example: qbd-sync companies connect acct_48291 --name "Acme Plumbing" --email it@acme.test
+    """
+    from processors.operator import connect_company
+
+    typer.echo(_run(connect_company(_settings(), company_id, name, email)))
 
 
 @mappings_app.command("import")
 @guarded
-def mappings_import(file: Path) -> None:
-    """Import mappings from a CSV (company_id,object_type,app_id,qbd_id)."""
-    _not_yet("mappings import")
+def mappings_import(
+    file: Path,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and report only; change nothing.")
+    ] = False,
+) -> None:
+    """Import mappings from a CSV (company_id,object_type,app_id,qbd_id).
+
+    Good rows are applied; rejected rows are listed with the reason, and the command then
+    exits 1. Example: qbd-sync mappings import mappings.csv --dry-run
+    """
+    from processors.mapping_io import import_mappings
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {file}: {exc}") from exc
+    report = _with_pool("mappings import",
+                        lambda pool: import_mappings(pool, text, dry_run=dry_run))  # fmt: skip
+    for line in report.lines():
+        typer.echo(line)
+    if report.rejected:
+        verb = "would be applied" if dry_run else "were applied"
+        raise _fail(f"{len(report.rejected)} of {report.rows} rows rejected (listed above); "
+                    f"the other {report.applied} {verb}", 1)  # fmt: skip
 
 
 @mappings_app.command("export")
 @guarded
-def mappings_export() -> None:
-    """Export mappings as CSV to stdout."""
-    _not_yet("mappings export")
+def mappings_export(
+    company: Annotated[str | None, typer.Option(help="Only this company.")] = None,
+) -> None:
+    """Export mappings as CSV (company_id,object_type,app_id,qbd_id) to stdout."""
+    from processors.mapping_io import export_mappings
+
+    _with_pool("mappings export", lambda pool: export_mappings(pool, sys.stdout, company))
+
+
+def _with_pool(command: str, action: Callable[[Any], Any]) -> Any:
+    """Run ``action(pool)`` against QBD_SYNC_DATABASE_URL."""
+    from processors.config import load_settings
+    from processors.db import connect_pool
+    from processors.devstack import run_coroutine
+
+    settings = load_settings(".env")
+    settings.require("database_url", command=command)
+
+    async def go() -> Any:
+        pool = await connect_pool(settings.secret("database_url"), min_size=1)
+        try:
+            return await action(pool)
+        finally:
+            await pool.close()
+
+    return run_coroutine(go())
+
+
+@reference_app.command("pull")
+@guarded
+def reference_pull(
+    company: Annotated[str, typer.Option(help="The company (companyid) to pull.")],
+    types: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated lists: customers,vendors,items,accounts,classes,terms."),
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="List everything and report deletions.")
+    ] = False,
+) -> None:
+    """Pull QuickBooks lists to the reference topic and the local copy, resuming a cut pull.
+
+    Example: qbd-sync reference pull --company acct_48291 --types customers,items
+    """
+    from processors.config import load_settings
+    from processors.devstack import run_coroutine
+    from processors.reference import pull_company
+    from schemas import ReferenceList
+
+    names = [part.strip() for part in (types or "").split(",") if part.strip()]
+    unknown = [name for name in names if name not in set(ReferenceList)]
+    if unknown:
+        raise UsageError(f"unknown list(s) {', '.join(unknown)}; "
+                         f"choose from {','.join(ReferenceList)}")  # fmt: skip
+    lists = [ReferenceList(name) for name in names] or list(ReferenceList)
+    reports = run_coroutine(pull_company(load_settings(".env"), company, lists, full=full))
+    for report in reports:
+        how = "skipped" if report.skipped else ("full" if report.full else "incremental")
+        typer.echo(f"{report.list}: {how}{' (resumed)' if report.resumed else ''}, "
+                   f"listed {report.listed}, published {report.published}, "
+                   f"deleted {report.deleted}")  # fmt: skip
 
 
 @schemas_app.command("export")

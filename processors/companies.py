@@ -1,5 +1,9 @@
 """CompanyBook: each company's connection state (CONTRACT: unknown, setup_pending, online,
-parked, replaying), its Conductor end-user, and when it was last checked and synced."""
+parked, replaying), its Conductor end-user, its last health check and its catch-up schedule.
+
+Every state change is logged (``company state changed`` with before, after and the error
+code); the user learns about it through attention events and ``GET /v1/companies/{id}``.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import asyncpg
 
 from processors.logs import get_logger
 
-__all__ = ["Company", "CompanyBook", "CompanyState"]
+__all__ = ["Company", "CompanyBook", "CompanyOverview", "CompanyState"]
 
 log = get_logger("companies")
 
@@ -34,14 +38,44 @@ class Company:
     company_id: str
     state: CompanyState
     end_user_id: str | None
+    company_name: str | None
+    email: str | None
     last_error: dict[str, Any] | None
     last_health_check: datetime | None
+    last_health_ok: bool | None
+    last_health_error: dict[str, Any] | None
     last_sync_at: datetime | None
     parked_since: datetime | None
+    state_changed_at: datetime | None
     catchup_attempts: int
     next_catchup_at: datetime | None
     setup_link_url: str | None
     setup_link_expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyOverview:
+    """A company with what an operator or the app's UI wants next to it."""
+
+    company: Company
+    parked: int
+    last_sync: datetime | None
+    open_attention: int
+
+
+_OVERVIEW = """
+    SELECT c.*,
+           (SELECT count(*) FROM dlq_index d
+             WHERE d.company_id = c.company_id AND d.status = 'parked') AS parked,
+           GREATEST(c.last_sync_at,
+                    (SELECT max(l.updated_at) FROM ledger l
+                      WHERE l.company_id = c.company_id AND l.status = 'synced'
+                        AND l.qbd_object_type IS NOT NULL)) AS last_sync,
+           (SELECT count(*) FROM attention a
+             WHERE a.company_id = c.company_id AND a.resolved_at IS NULL) AS open_attention
+      FROM companies c
+     WHERE $1::text IS NULL OR c.company_id = $1
+     ORDER BY c.company_id"""
 
 
 class CompanyBook:
@@ -61,23 +95,39 @@ class CompanyBook:
         assert row is not None
         return _company(row)
 
+    async def find(self, company_id: str) -> Company | None:
+        """The company's row, or None if it was never seen (read only)."""
+        row = await self._pool.fetchrow("SELECT * FROM companies WHERE company_id = $1", company_id)
+        return None if row is None else _company(row)
+
     async def all(self) -> list[Company]:
         """Every company, by id."""
         return [_company(r) for r in await self._pool.fetch("SELECT * FROM companies ORDER BY 1")]
 
+    async def overview(self, company_id: str | None = None) -> list[CompanyOverview]:
+        """Every company (or one) with its parked count, last sync and open attention."""
+        return [
+            CompanyOverview(_company(row), row["parked"], row["last_sync"], row["open_attention"])
+            for row in await self._pool.fetch(_OVERVIEW, company_id)
+        ]
+
     async def set_state(
         self, company_id: str, state: CompanyState, *, error: dict[str, Any] | None = None
     ) -> None:
-        """Move the company to ``state`` (parking records the error and starts the catch-up)."""
+        """Move the company to ``state`` (parking records the error; online clears catch-up)."""
         row = await self._pool.fetchrow(
-            """UPDATE companies SET state = $2, updated_at = now(),
-                      last_error = CASE WHEN $2 = 'parked' THEN $3::jsonb
+            """WITH before AS (SELECT state FROM companies WHERE company_id = $1 FOR UPDATE)
+               UPDATE companies SET state = $2, updated_at = now(),
+                      state_changed_at = CASE WHEN companies.state = $2 THEN state_changed_at
+                                              ELSE now() END,
+                      last_error = CASE WHEN $2 = 'parked' THEN COALESCE($3::jsonb, last_error)
                                         WHEN $2 = 'online' THEN NULL ELSE last_error END,
                       parked_since = CASE WHEN $2 = 'parked' THEN COALESCE(parked_since, now())
                                           WHEN $2 = 'online' THEN NULL ELSE parked_since END,
-                      catchup_attempts = CASE WHEN $2 = 'online' THEN 0 ELSE catchup_attempts END
-               WHERE company_id = $1
-               RETURNING (SELECT state FROM companies WHERE company_id = $1) AS before""",
+                      catchup_attempts = CASE WHEN $2 = 'online' THEN 0 ELSE catchup_attempts END,
+                      next_catchup_at = CASE WHEN $2 = 'online' THEN NULL ELSE next_catchup_at END
+               FROM before WHERE company_id = $1
+               RETURNING before.state AS before""",
             company_id, str(state), error,
         )  # fmt: skip
         before = None if row is None else row["before"]
@@ -96,11 +146,13 @@ class CompanyBook:
             company_id, end_user_id, fields.get("company_name"), fields.get("email"),
         )  # fmt: skip
 
-    async def health_checked(self, company_id: str) -> None:
-        """Note a successful health check."""
+    async def health_checked(self, company_id: str, error: dict[str, Any] | None = None) -> None:
+        """Note a health check: passed (``error`` None) or failed with the normalized error."""
         await self._pool.execute(
-            "UPDATE companies SET last_health_check = now() WHERE company_id = $1", company_id
-        )
+            """UPDATE companies SET last_health_check = now(), last_health_ok = $2,
+                      last_health_error = $3::jsonb WHERE company_id = $1""",
+            company_id, error is None, error,
+        )  # fmt: skip
 
     async def synced(self, company_id: str) -> None:
         """Note a successful write."""
@@ -125,10 +177,16 @@ class CompanyBook:
         )  # fmt: skip
 
     async def due_for_catchup(self, now: datetime) -> list[Company]:
-        """Parked companies whose catch-up time has come."""
+        """Parked companies whose catch-up time has come, and replays left unfinished.
+
+        A company left ``replaying`` had its replay cut short (crash, rebalance): it is due at
+        once, so its owner resumes the replay from the index.
+        """
         rows = await self._pool.fetch(
-            """SELECT * FROM companies WHERE state = 'parked'
-               AND (next_catchup_at IS NULL OR next_catchup_at <= $1) ORDER BY next_catchup_at""",
+            """SELECT * FROM companies
+               WHERE state = 'replaying'
+                  OR (state = 'parked' AND (next_catchup_at IS NULL OR next_catchup_at <= $1))
+               ORDER BY next_catchup_at NULLS FIRST""",
             now,
         )
         return [_company(row) for row in rows]
@@ -139,10 +197,15 @@ def _company(row: asyncpg.Record) -> Company:
         company_id=row["company_id"],
         state=CompanyState(row["state"]),
         end_user_id=row["end_user_id"],
+        company_name=row["company_name"],
+        email=row["email"],
         last_error=row["last_error"],
         last_health_check=row["last_health_check"],
+        last_health_ok=row["last_health_ok"],
+        last_health_error=row["last_health_error"],
         last_sync_at=row["last_sync_at"],
         parked_since=row["parked_since"],
+        state_changed_at=row["state_changed_at"],
         catchup_attempts=row["catchup_attempts"],
         next_catchup_at=row["next_catchup_at"],
         setup_link_url=row["setup_link_url"],

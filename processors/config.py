@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(default=1000, ge=1)
     max_concurrent_companies: int = Field(default=64, ge=1)
     max_record_bytes: int = Field(default=1_048_576, ge=1024)
+    auto_map: Literal["off", "exact"] = "off"  # map unmapped records to exact-name matches
 
     # HTTP
     http_port: int = Field(default=8080, ge=0, le=65535)

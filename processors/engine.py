@@ -88,6 +88,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._engine.release(set(revoked))
 
     async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        self._engine.on_assigned()
         log.info(
             "partitions assigned",
             partitions=sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned),
@@ -104,6 +105,7 @@ class Engine:
         *,
         on_heartbeat: Callable[[], None] = lambda: None,
         on_halt: Callable[[str | None], None] = lambda _reason: None,
+        on_assigned: Callable[[], None] = lambda: None,
         revoke_grace: float = 20.0,
         metrics: Metrics | None = None,
     ) -> None:
@@ -111,6 +113,8 @@ class Engine:
         self._processor = processor
         self._on_heartbeat = on_heartbeat
         self._on_halt = on_halt
+        # Told after every rebalance: state cached about companies may have changed elsewhere.
+        self.on_assigned = on_assigned
         self._revoke_grace = revoke_grace
         self._metrics = metrics
         self.offsets: OffsetTracker[TopicPartition] = OffsetTracker()

@@ -3,6 +3,7 @@
 The DLQ record keeps the original key (so one company's parked records share one DLQ
 partition, in parking order), value and headers, plus the ``qbd-*`` headers of CONTRACT.md
 section 5. PostgreSQL indexes each one so replay seeks straight to the company's records.
+Work parked behind an already parked company carries the error that parked the company.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Parker:
             (work.tp.topic, work.tp.partition, work.offset) if work.tp else ("", -1, -1)
         )
         topic, partition, offset = source
+        if error is None:
+            error = await self._company_error(work.company_id)
         added = {
             DlqHeader.PARKED_REASON: reason,
             DlqHeader.ERROR_TYPE: error.type if error else "",
@@ -68,6 +71,19 @@ class Parker:
             error.code if error else None, topic, partition, offset,
         )  # fmt: skip
         await self._ledger.parked(work.event.id)
+
+    async def _company_error(self, company_id: str) -> NormalizedError | None:
+        stored = await self._pool.fetchval(
+            "SELECT last_error FROM companies WHERE company_id = $1", company_id
+        )
+        if not isinstance(stored, dict):
+            return None
+        return NormalizedError(
+            type=str(stored.get("type") or ""), code=str(stored.get("code") or ""),
+            message=str(stored.get("message") or ""),
+            user_facing_message=str(stored.get("user_facing_message") or ""),
+            request_id=stored.get("request_id"),
+        )  # fmt: skip
 
     async def parked_count(self, company_id: str) -> int:
         """How many records of the company wait in the DLQ."""

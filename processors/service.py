@@ -8,31 +8,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from aiokafka import TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 
+from processors.api import CompanyApi
 from processors.attention import AttentionBook
+from processors.catchup import CatchUp
 from processors.companies import CompanyBook
 from processors.config import Settings
+from processors.dashboard import Dashboard
 from processors.db import connect_pool
 from processors.engine import Engine, Work
 from processors.errors import ConfigError
 from processors.gateway import ConductorGateway
 from processors.health import Health
 from processors.http import HttpServer, build_app
+from processors.ingress import Ingress
 from processors.kafka import client_options, ensure_topics, outbound_topics, partition_counts
 from processors.ledger import Ledger
 from processors.logs import get_logger
 from processors.mappings import MappingStore
 from processors.metrics import Metrics
 from processors.migrate import apply_migrations
+from processors.operator import sync_requested_event
 from processors.parking import Parker
 from processors.publish import Publisher
-from processors.replay import Replayer, catchup_delay
+from processors.reference import ReferencePuller
+from processors.replay import Replayer
 from processors.sync import Syncer
 from schemas import EventType, parse_event
 
@@ -57,6 +63,7 @@ class Service:
         self.syncer: Syncer | None = None
         self.replayer: Replayer | None = None
         self.http: HttpServer | None = None
+        self.dashboard: Dashboard | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
 
@@ -94,14 +101,54 @@ class Service:
         self.replayer = Replayer(settings, self.pool, self.gateway, companies, attention,
                                  self.publisher)  # fmt: skip
         self.syncer.replayer = self.replayer
+        self.syncer.reference = ReferencePuller(self.pool, self.gateway, self.publisher,
+                                                topic=settings.reference_topic,
+                                                auto_map=settings.auto_map)  # fmt: skip
         self.engine = Engine(settings, self.syncer, on_heartbeat=self._heartbeat,
-                             on_halt=self._on_halt, metrics=self.metrics)  # fmt: skip
+                             on_halt=self._on_halt, on_assigned=self.syncer.forget_states,
+                             metrics=self.metrics)  # fmt: skip
         self.health.set_ok("conductor")
-        self.http = HttpServer(build_app(self.health, self.metrics), settings.http_host,
-                               settings.http_port)  # fmt: skip
+        self.dashboard = Dashboard(
+            settings, self.pool, self.metrics, self.publisher, health=self.health,
+            lane_depths=self._lane_depths, request_replay=self.request_replay,
+        )  # fmt: skip
+        self._tasks.append(asyncio.create_task(self.dashboard.sample_forever(),
+                                               name="qbd-sync-dashboard-sampler"))  # fmt: skip
+        company_api = CompanyApi(companies, self.replayer, request_replay=self.request_replay,
+                                 publish_sync_request=self._publish_sync_request)  # fmt: skip
+        app = build_app(self.health, self.metrics, ingress=self._ingress(),
+                        extra_routes=[*self.dashboard.routes(), *company_api.routes()])  # fmt: skip
+        self.http = HttpServer(app, settings.http_host, settings.http_port)
         await self.http.start()
         log.info("qbd-sync started", http_port=self.http.port, group_id=settings.group_id,
                  input_topics=settings.input_topics)  # fmt: skip
+
+    def _ingress(self) -> Ingress | None:
+        """The webhook ingress when QBD_SYNC_WEBHOOK_SECRET is set, producing to the input topic."""
+        if self.settings.webhook_secret is None:
+            return None
+        topic = self.settings.input_topics[0]
+        publisher = self.publisher
+
+        async def produce(records: list[tuple[bytes, bytes]]) -> None:
+            # One company's events go one after another, each acked before the next is sent,
+            # so they keep body order on their partition; different companies go in parallel.
+            by_key: dict[bytes, list[bytes]] = {}
+            for key, value in records:
+                by_key.setdefault(key, []).append(value)
+
+            async def send_in_order(key: bytes, values: list[bytes]) -> None:
+                for value in values:
+                    await publisher.send(topic, key, value)
+
+            await asyncio.gather(*(send_in_order(k, v) for k, v in by_key.items()))
+
+        return Ingress(self.settings.secret("webhook_secret"), produce,
+                       max_event_bytes=self.settings.max_record_bytes,
+                       metrics=self.metrics)  # fmt: skip
+
+    def _lane_depths(self) -> dict[str, int]:
+        return {} if self.engine is None else dict(self.engine.lanes.depths())
 
     def _heartbeat(self) -> None:
         self.health.beat()
@@ -162,31 +209,31 @@ class Service:
         """Queue a replay of ``company`` in its lane, if this instance owns it."""
         if self.engine is None or not self.owns(company):
             return False
+        topic = self.settings.input_topics[0]
+        partitions = sorted(self.engine.consumer.partitions_for_topic(topic) or [])
+        # The replay belongs to the lane's partition: a revoke drops it with the lane's work.
+        home = TopicPartition(topic, DefaultPartitioner()(company.encode(), partitions,
+                                                          partitions))  # fmt: skip
         event = parse_event({
             "specversion": "1.0", "id": f"catchup:{company}:{datetime.now(UTC).timestamp()}",
             "type": EventType.SYNC_REQUESTED, "source": "qbd-sync", "companyid": company,
             "data": {},
         })  # fmt: skip
-        self.engine.push(Work(company, event, b"", company.encode(), [], 0,
+        self.engine.push(Work(company, event, b"", company.encode(), [], 0, home=home,
                               extra={"replay": True}))  # fmt: skip
         return True
 
+    async def _publish_sync_request(self, company: str) -> None:
+        """Ask the instance that owns ``company`` to replay it (through the input topic)."""
+        await self.publisher.send(self.settings.input_topics[0], company.encode(),
+                                  sync_requested_event(company, "qbd-sync"))  # fmt: skip
+
     async def _catchup_loop(self) -> None:
         """Low-frequency catch-up: replay parked companies whose backoff has elapsed."""
-        interval = max(1.0, min(30.0, self.settings.catchup_interval.total_seconds() / 4))
-        companies = CompanyBook(self.pool) if self.pool else None
-        while companies is not None:
-            await asyncio.sleep(interval)
-            with contextlib.suppress(Exception):
-                for company in await companies.due_for_catchup(datetime.now(UTC)):
-                    if company.next_catchup_at is None:
-                        delay = catchup_delay(self.settings.catchup_interval, 0, random.random())
-                        await companies.schedule_catchup(company.company_id,
-                                                         datetime.now(UTC) + delay)  # fmt: skip
-                        continue
-                    if self.request_replay(company.company_id):
-                        log.info("catch-up replay queued", company_id=company.company_id,
-                                 attempt=company.catchup_attempts)  # fmt: skip
+        assert self.pool is not None
+        catchup = CatchUp(CompanyBook(self.pool), self.settings.catchup_interval,
+                          self.request_replay)  # fmt: skip
+        await catchup.run_forever()
 
     def snapshot(self) -> dict[str, Any]:
         """Counters for the demo and the dashboard."""
