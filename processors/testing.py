@@ -26,7 +26,6 @@ __all__ = [
     "async_wait_for",
     "committed_positions",
     "create_topics",
-    "end_positions",
     "pipeline_settings",
     "produce",
     "unique_name",
@@ -34,6 +33,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+_MARKER_HEADER = "qbd-test-marker"
 
 
 def unique_name(prefix: str) -> str:
@@ -184,8 +184,14 @@ async def produce(
     *,
     topic: str | None = None,
     key: bytes | None = None,
-) -> None:
-    """Publish events (dicts become CloudEvent JSON keyed by companyid; bytes go as they are)."""
+) -> dict[int, int]:
+    """Publish events (dicts become CloudEvent JSON keyed by companyid; bytes go as they are).
+
+    Sends without waiting record by record, then flushes. Returns, per partition written,
+    the position after the last record sent (what a consumer that read them all commits).
+    Tansu answers ListOffsets with the position after the last *batch's first* record, so
+    tests take end positions from here rather than from ``end_offsets``.
+    """
     import orjson
     from aiokafka import AIOKafkaProducer
 
@@ -197,30 +203,22 @@ async def produce(
     )
     await producer.start()
     try:
+        sent = []
         for event in events:
             if isinstance(event, bytes):
                 value, record_key = event, key
             else:
                 value, record_key = orjson.dumps(event), str(event.get("companyid", "")).encode()
-            await producer.send(topic or settings.input_topics[0], value, key=record_key)
+            sent.append(await producer.send(topic or settings.input_topics[0], value,
+                                            key=record_key))  # fmt: skip
         await producer.flush()
+        ends: dict[int, int] = {}
+        for future in sent:
+            meta = await future
+            ends[meta.partition] = max(ends.get(meta.partition, 0), meta.offset + 1)
+        return ends
     finally:
         await producer.stop()
-
-
-async def end_positions(settings: Settings, topic: str | None = None) -> dict[int, int]:
-    """The end offset of each partition of ``topic`` (default: the first input topic)."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    name = topic or settings.input_topics[0]
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(name, p) for p in consumer.partitions_for_topic(name) or ()]
-        ends = await consumer.end_offsets(partitions)
-        return {tp.partition: offset for tp, offset in ends.items()}
-    finally:
-        await consumer.stop()
 
 
 async def committed_positions(
@@ -253,6 +251,7 @@ class TopicReader:
         from aiokafka import AIOKafkaConsumer
 
         self.topic = topic
+        self._bootstrap_servers = settings.kafka_bootstrap_servers
         self.records: list[Any] = []
         self._consumer = AIOKafkaConsumer(
             topic,
@@ -274,24 +273,41 @@ class TopicReader:
         return self.records
 
     async def drain(self) -> list[Any]:
-        """Read up to the topic's end offsets as of now; return all records so far."""
-        from aiokafka import TopicPartition
+        """Read everything published to the topic so far; return all records.
+
+        Writes a marker record to every partition and reads until each marker arrives
+        (``end_offsets`` cannot be trusted on Tansu); markers are not kept in ``records``.
+        """
+        from aiokafka import AIOKafkaProducer
 
         await self.poll()
-        partitions = [
-            TopicPartition(self.topic, p)
-            for p in self._consumer.partitions_for_topic(self.topic) or ()
-        ]
-        ends = await self._consumer.end_offsets(partitions)
+        token = uuid.uuid4().hex.encode()
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap_servers, enable_idempotence=False
+        )
+        await producer.start()
+        try:
+            partitions = sorted(self._consumer.partitions_for_topic(self.topic) or ())
+            for partition in partitions:
+                await producer.send_and_wait(self.topic, b"", partition=partition,
+                                             headers=[(_MARKER_HEADER, token)])  # fmt: skip
+        finally:
+            await producer.stop()
+        seen: set[int] = set()
 
         async def caught_up() -> bool:
             await self.poll()
-            for tp, end in ends.items():
-                if await self._consumer.position(tp) < end:
-                    return False
-            return True
+            for record in self.records:
+                if (_MARKER_HEADER, token) in list(record.headers or ()):
+                    seen.add(record.partition)
+            return len(seen) == len(partitions)
 
         await async_wait_for(caught_up, timeout=60, what=f"the end of {self.topic}")
+        self.records = [
+            record
+            for record in self.records
+            if not any(name == _MARKER_HEADER for name, _value in record.headers or ())
+        ]
         return self.records
 
     def events(self) -> list[dict[str, Any]]:
