@@ -222,6 +222,11 @@ class Syncer:
     ) -> WriteResult:
         """Write once; after any earlier attempt or unknown outcome, look the object up first."""
         event_id = work.event.id
+        if plan.qbd_id and not plan.params.get("revision_number"):
+            # Mapped by the user or an import: learn the object's revision before updating.
+            refetch = partial(self._refetched, work, plan, end_user)
+            found = await self._call(refetch, phase="read", attempts=entry.attempts, transient=0)
+            plan = plan if isinstance(found, _Retry) else found
         must_look = entry.attempts > 0 and plan.op == "create"
         since = entry.attempt_started_at or datetime.now(UTC)
         transient = refetches = 0
