@@ -37,6 +37,7 @@ __all__ = ["Engine", "Halted", "Work", "WorkProcessor"]
 
 log = get_logger("engine")
 _COMMIT_INTERVAL = 0.5
+_GIVE_UP_AFTER = 5
 
 
 @dataclass(slots=True)
@@ -79,6 +80,10 @@ class WorkProcessor(Protocol):
         """Whether our Conductor key is accepted again (probe while halted)."""
         ...
 
+    async def give_up(self, work: Work, error: BaseException) -> bool:
+        """End ``work`` after repeated unexpected failures; False if it is an outage to wait out."""
+        ...
+
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, engine: Engine) -> None:
@@ -108,6 +113,7 @@ class Engine:
         on_assigned: Callable[[], None] = lambda: None,
         revoke_grace: float = 20.0,
         metrics: Metrics | None = None,
+        work_backoff: Backoff | None = None,
     ) -> None:
         self._settings = settings
         self._processor = processor
@@ -117,6 +123,7 @@ class Engine:
         self.on_assigned = on_assigned
         self._revoke_grace = revoke_grace
         self._metrics = metrics
+        self._work_backoff = work_backoff or Backoff(initial=0.5, cap=30.0)
         self.offsets: OffsetTracker[TopicPartition] = OffsetTracker()
         self.lanes: LaneScheduler[str, Work] = LaneScheduler(settings.max_concurrent_companies)
         self._running: dict[asyncio.Task[None], Work] = {}
@@ -228,7 +235,10 @@ class Engine:
 
     async def _run(self, key: str, work: Work) -> None:
         try:
-            follow_ups = await self._retrying(lambda: self._processor.process(work))
+            follow_ups = await self._retrying(
+                lambda: self._processor.process(work),
+                lambda exc: self._processor.give_up(work, exc),
+            )
             for follow_up in follow_ups:
                 self.lanes.push(follow_up.company_id, follow_up)
             if work.tp is not None:
@@ -239,13 +249,19 @@ class Engine:
             if not self._stopping.is_set():
                 self._dispatch()
 
-    async def _retrying(self, action: Callable[[], Awaitable[Any]]) -> Any:
+    async def _retrying(
+        self,
+        action: Callable[[], Awaitable[Any]],
+        give_up: Callable[[BaseException], Awaitable[Any]] | None = None,
+    ) -> Any:
         """Run ``action`` until it succeeds: halts wait for the key, other errors back off.
 
-        Unexpected errors (PostgreSQL restarting, broker away) keep the lane where it is, so
-        order holds and nothing is lost; the offset stays uncommitted meanwhile.
+        Outages (PostgreSQL restarting, broker away) keep the lane where it is, so order
+        holds and nothing is lost; the offset stays uncommitted meanwhile. After
+        ``_GIVE_UP_AFTER`` failures ``give_up`` may end the work (a bug, not an outage),
+        so one broken event cannot hold its partition's commits back for ever.
         """
-        backoff = Backoff(initial=0.5, cap=30.0)
+        backoff = self._work_backoff
         attempt = 0
         while True:
             try:
@@ -256,6 +272,10 @@ class Engine:
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure here must not lose the record
                 attempt += 1
+                if give_up is not None and attempt >= _GIVE_UP_AFTER:
+                    with contextlib.suppress(Exception):
+                        if await give_up(exc):
+                            return []
                 delay = backoff.delay(attempt, random.random())
                 log.warning(
                     "work failed, will retry",

@@ -15,7 +15,9 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+import asyncpg
 import orjson
+from aiokafka.errors import KafkaError
 
 from processors.attention import PARKING_CATEGORIES, AttentionBook, Cause
 from processors.companies import CompanyBook, CompanyState
@@ -52,6 +54,15 @@ __all__ = ["Outcome", "Syncer"]
 
 log = get_logger("sync")
 _IDLE_RECHECK = timedelta(minutes=10)
+# Failures to wait out rather than give up on: the database or broker is away for a while.
+_OUTAGES: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    KafkaError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
 _PARKED_STATES = (CompanyState.PARKED, CompanyState.REPLAYING)
 _LIVE_STATES = (CompanyState.ONLINE, CompanyState.REPLAYING)
 _NOT_CONNECTED = NormalizedError(
@@ -120,6 +131,20 @@ class Syncer:
         probe = "qbd-sync-key-probe"
         self.gateway.forget(probe)
         await self.gateway.end_user_for(probe)
+        return True
+
+    async def give_up(self, work: Work, error: BaseException) -> bool:
+        """Fail an event that keeps raising (a bug); keep waiting out outages."""
+        if isinstance(error, _OUTAGES):
+            return False
+        log.error("event keeps failing; recording it as failed", event_id=work.event.id,
+                  company_id=work.company_id, error=f"{type(error).__name__}: {error}")  # fmt: skip
+        await self._fail(work, 0, NormalizedError(
+            type="INTERNAL_ERROR", code="PROCESSING_ERROR",
+            message=f"qbd-sync could not process this event: {type(error).__name__}: {error}",
+            user_facing_message="This change could not be synced because of an internal error. "
+                                "Our team has been notified.",
+        ))  # fmt: skip
         return True
 
     async def process(self, work: Work) -> list[Work]:
