@@ -33,6 +33,7 @@ class Parker:
         self._ledger = ledger
         self._topic = dlq_topic
         self._group = group_id
+        self._errors: dict[str, NormalizedError | None] = {}  # the error that parked a company
 
     async def park(
         self, work: Work, *, reason: str, error: NormalizedError | None, attempts: int = 0
@@ -43,7 +44,8 @@ class Parker:
         )
         topic, partition, offset = source
         if error is None:
-            error = await self._company_error(work.company_id)
+            error = self._errors.get(work.company_id) or await self._company_error(work.company_id)
+        self._errors[work.company_id] = error
         added = {
             DlqHeader.PARKED_REASON: reason,
             DlqHeader.ERROR_TYPE: error.type if error else "",
@@ -61,16 +63,18 @@ class Parker:
         headers = [(k, v) for k, v in work.headers if k not in names]
         headers += [(str(name), value.encode()) for name, value in added.items()]
         sent = await self._publisher.send(self._topic, work.key, work.raw, headers)
+        # Index and ledger in one statement: parking is the hot path of an offline company.
         await self._pool.execute(
-            """INSERT INTO dlq_index (company_id, event_id, dlq_topic, dlq_partition, dlq_offset,
-                                      reason, error_code, original_topic, original_partition,
-                                      original_offset)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-               ON CONFLICT DO NOTHING""",
+            """WITH indexed AS (
+                   INSERT INTO dlq_index (company_id, event_id, dlq_topic, dlq_partition,
+                                          dlq_offset, reason, error_code, original_topic,
+                                          original_partition, original_offset)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING)
+               UPDATE ledger SET status = 'parked', updated_at = now()
+               WHERE event_id = $2 AND status NOT IN ('synced', 'failed')""",
             work.company_id, work.event.id, sent.topic, sent.partition, sent.offset, reason,
             error.code if error else None, topic, partition, offset,
         )  # fmt: skip
-        await self._ledger.parked(work.event.id)
 
     async def _company_error(self, company_id: str) -> NormalizedError | None:
         stored = await self._pool.fetchval(
