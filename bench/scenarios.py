@@ -1,0 +1,377 @@
+"""The seven scenarios of issue 8; each adds its rows and headline keys to the ``Bench``."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+
+from bench.harness import (
+    CREATE_PATH,
+    Measured,
+    Topics,
+    companies_for,
+    customer_events,
+    produce,
+    sample_rss,
+    sync_requests,
+    until,
+)
+from bench.model import LatencyModel, ideal_rate, ratio, window_of
+from bench.runner import CONCURRENCY, FAST, MODELS, SLOW, Bench, Row, Run
+
+__all__ = ["SCENARIOS"]
+
+_MB = 1024 * 1024
+
+
+async def _start(bench: Bench, process: Measured, topics: Topics, warm: list[str]) -> None:
+    """Wait until ``process`` consumes: one event per warm company reaches QuickBooks."""
+    base = await bench.sim.writes(set(warm))
+    await produce(bench.bootstrap, topics.input, customer_events(warm, 1, f"s{topics.tag}"))
+    await bench.wait_writes(process, set(warm), base + len(warm), timeout=120)
+
+
+async def efficiency_and_parallel_consumer(bench: Bench) -> None:
+    """(1) throughput / ideal bound; (2) vs naive and the Parallel Consumer shape; (3), (4)."""
+    scale = bench.scale
+    slow_efficiencies: list[float] = []
+    pc_run: Run | None = None
+    slow_run: Run | None = None
+    for partitions in sorted({runs[0] for runs in scale.runs}):
+        runs = [(count, MODELS[model]) for p, count, model in scale.runs if p == partitions]
+        topics = Topics.new(partitions)
+        await topics.create(bench.stack)
+        companies = companies_for(topics.tag, max(count for count, _ in runs) + 1)
+        await bench.sim.set_state(companies, "online")
+        process = bench.qbd_sync(topics)
+        try:
+            await _start(bench, process, topics, companies[:1])
+            for count, model in runs:
+                chosen = companies[:count]
+                ideal = ideal_rate([model.mean_s] * count, CONCURRENCY)
+                pc_shape = partitions == 1 and count == 100 and model is FAST
+                per = (
+                    scale.pc_events // count if pc_shape else scale.events_per_company(ideal, count)
+                )
+                if pc_shape and bench.profile_requested:
+                    bench.profile = bench.workdir.parent / f"profile-{scale.name}.txt"
+                run = await bench.measure(
+                    process,
+                    topics,
+                    chosen,
+                    per,
+                    model,
+                    warm=chosen,
+                    expected_rate=min(ideal, scale.cpu_rate),
+                )
+                efficiency = ratio(run.rate, ideal)
+                if model is SLOW:
+                    slow_efficiencies.append(efficiency)
+                if pc_shape:
+                    pc_run = run
+                if partitions == 1 and count == 100 and model is SLOW:
+                    slow_run = run
+                bench.add(
+                    Row(
+                        "1 efficiency vs ideal",
+                        f"{count} cos, {model.label}, {partitions} part, {run.events} ev",
+                        f"{run.rate:,.0f} ev/s, {run.cpu_per_event_ms:.2f} ms CPU/ev",
+                        f"ideal {ideal:,.0f} ev/s",
+                        "of ideal",
+                        efficiency,
+                        {
+                            "companies": count,
+                            "latency": model.label,
+                            "partitions": partitions,
+                            "ideal_rate": round(ideal, 2),
+                            **run.raw(),
+                        },
+                    )
+                )
+            if partitions == 1:
+                await _isolation(bench, process, topics, companies)
+        finally:
+            process.kill()
+    bench.keys["efficiency_vs_ideal"] = min(slow_efficiencies)
+    bench.keys["efficiency_vs_ideal_median"] = statistics.median(slow_efficiencies)
+    assert pc_run is not None
+    assert slow_run is not None
+    await _baselines(bench, slow_run, pc_run)
+
+
+async def _baselines(bench: Bench, slow_run: Run, pc_run: Run) -> None:
+    """(2) the naive consumer on both shapes and (4) the bare loop on the PC shape."""
+    scale = bench.scale
+    shapes = [
+        ("2 vs naive consumer", SLOW, scale.naive_slow_events, slow_run, "speedup_vs_naive"),
+        (
+            "2 Parallel Consumer shape",
+            FAST,
+            scale.pc_baseline_events,
+            pc_run,
+            "pc_workload_speedup_vs_serial",
+        ),
+    ]
+    for scenario, model, events, ours, key in shapes:
+        naive = await _baseline_run(bench, "naive", model, events)
+        speedup = ratio(ours.rate, naive.rate)
+        bench.keys[key] = speedup
+        bench.add(
+            Row(
+                scenario,
+                f"100 cos, {model.label}, 1 part, {naive.events} ev (naive)",
+                f"qbd-sync {ours.rate:,.1f} ev/s",
+                f"naive {naive.rate:,.1f} ev/s",
+                "x faster",
+                speedup,
+                {"qbd_sync": ours.raw(), "naive": naive.raw()},
+            )
+        )
+    bare = await _baseline_run(bench, "bare", FAST, scale.pc_baseline_events)
+    overhead = ratio(pc_run.cpu_per_event_ms, bare.cpu_per_event_ms)
+    bench.keys["cpu_overhead_ratio"] = overhead
+    bench.add(
+        Row(
+            "4 CPU overhead",
+            f"100 cos, {FAST.label}, 1 part, {bare.events} ev (bare)",
+            f"qbd-sync {pc_run.cpu_per_event_ms:.2f} ms/ev",
+            f"bare {bare.cpu_per_event_ms:.2f} ms/ev",
+            "x the CPU",
+            overhead,
+            {"qbd_sync": pc_run.raw(), "bare": bare.raw()},
+        )
+    )
+
+
+async def _baseline_run(bench: Bench, module: str, model: LatencyModel, events: int) -> Run:
+    topics = Topics.new(1)
+    await topics.create(bench.stack)
+    companies = companies_for(topics.tag, 100)
+    await bench.sim.set_state(companies, "online")
+    process = bench.baseline(module, topics)
+    try:
+        await _start(bench, process, topics, companies[:1])
+        per, extra = divmod(events, len(companies))
+        chosen = companies if per else companies[:extra]
+        return await bench.measure(
+            process, topics, chosen, max(per, 1), model, warm=[], expected_rate=1 / model.mean_s
+        )
+    finally:
+        process.kill()
+
+
+async def _isolation(bench: Bench, process: Measured, topics: Topics, companies: list[str]) -> None:
+    """(3) 100 healthy companies with and without one 2 s company on the same partition."""
+    healthy, slow = companies[:100], companies[-1]
+    ideal = ideal_rate([SLOW.mean_s] * 100, CONCURRENCY)
+    # Twice the usual length: a ratio of two short windows is mostly noise.
+    per = 2 * bench.scale.events_per_company(ideal, 100)
+    alone = await bench.measure(
+        process, topics, healthy, per, SLOW, warm=[slow], expected_rate=ideal
+    )
+    stuck = LatencyModel(2000, 2000)
+    await bench.sim.latency(SLOW, {slow: stuck})
+    base = await bench.sim.writes(set(healthy))
+    since = len(await bench.sim.log())
+    tag = f"iso{topics.tag[:4]}"
+    records = customer_events([*healthy, slow], per, tag)
+    await produce(bench.bootstrap, topics.input, records)
+    await bench.wait_writes(process, set(healthy), base + per * 100, timeout=120)
+    window, _ = await bench.sim.creates_window(since, set(healthy))
+    isolation = ratio(window.rate, alone.rate)
+    bench.keys["isolation_ratio"] = isolation
+    bench.add(
+        Row(
+            "3 isolation",
+            f"100 cos {SLOW.label} + 1 at 2 s, 1 part, {per * 100} ev",
+            f"with {window.rate:,.0f} ev/s",
+            f"without {alone.rate:,.0f} ev/s",
+            "with/without",
+            isolation,
+            {
+                "with": {"events": per * 100, "seconds": window.seconds, "rate": window.rate},
+                "without": alone.raw(),
+            },
+        )
+    )
+
+
+async def replay(bench: Bench) -> None:
+    """(5) parked events of one company and of 100 companies, replayed after a reconnect."""
+    scale = bench.scale
+    topics = Topics.new(1)
+    await topics.create(bench.stack)
+    everyone = companies_for(topics.tag, 102)
+    await bench.sim.set_state(everyone[:1], "online")
+    await bench.sim.latency(FAST)
+    process = bench.qbd_sync(topics)
+    efficiencies = []
+    try:
+        await _start(bench, process, topics, everyone[:1])
+        cases = ((everyone[1:2], scale.replay_one), (everyone[2:], scale.replay_many_per_company))
+        for parked, per in cases:
+            run, park_seconds = await _park_and_replay(bench, process, topics, parked, per)
+            ideal = ideal_rate([FAST.mean_s] * len(parked), CONCURRENCY)
+            efficiency = ratio(run.rate, ideal)
+            efficiencies.append(efficiency)
+            bench.add(
+                Row(
+                    "5 replay",
+                    f"{run.events} parked ev, {len(parked)} cos, {FAST.label}",
+                    f"{run.rate:,.0f} ev/s ({run.events / park_seconds:,.0f} parked/s)",
+                    f"ideal {ideal:,.0f} ev/s",
+                    "of ideal",
+                    efficiency,
+                    {
+                        "companies": len(parked),
+                        "ideal_rate": ideal,
+                        "park_seconds": park_seconds,
+                        **run.raw(),
+                    },
+                )
+            )
+    finally:
+        process.kill()
+    bench.keys["replay_efficiency"] = min(efficiencies)
+
+
+async def _park_and_replay(
+    bench: Bench, process: Measured, topics: Topics, parked: list[str], per: int
+) -> tuple[Run, float]:
+    """Park ``per`` events of each offline company, reconnect them, time the replay."""
+    await bench.sim.set_state(parked, "offline")
+    total = len(parked) * per
+    started = time.monotonic()
+    tag = f"p{topics.tag[:4]}{len(parked)}"
+    await produce(bench.bootstrap, topics.input, customer_events(parked, per, tag))
+
+    async def all_parked() -> bool:
+        process.check_alive()
+        found: int = await bench.sql(
+            "SELECT count(*) FROM dlq_index WHERE company_id = ANY($1)", parked
+        )
+        return found >= total
+
+    await until(all_parked, timeout=60 + total / 20, what=f"{total} parked events")
+    park_seconds = time.monotonic() - started
+    await bench.sim.set_state(parked, "online")
+    base = await bench.sim.writes(set(parked))
+    since = len(await bench.sim.log())
+    cpu_before = process.cpu()
+    await produce(bench.bootstrap, topics.input, sync_requests(parked, tag))
+    await bench.wait_writes(process, set(parked), base + total, timeout=60 + total / 20)
+    window, _ = await bench.sim.creates_window(since, set(parked))
+    return Run(total, window, process.cpu() - cpu_before), park_seconds
+
+
+async def memory(bench: Bench) -> None:
+    """(6) peak RSS of the processor with a big backlog vs a small one."""
+    scale = bench.scale
+    peaks: dict[int, int] = {}
+    for backlog in (scale.memory_small, scale.memory_big):
+        topics = Topics.new(1)
+        await topics.create(bench.stack)
+        companies = companies_for(topics.tag, 100)
+        await bench.sim.set_state(companies, "online")
+        await bench.sim.latency(FAST)
+        per = backlog // len(companies)
+        for chunk in range(0, per, 100):
+            events = customer_events(companies, min(100, per - chunk), f"b{topics.tag}{chunk}")
+            await produce(bench.bootstrap, topics.input, events)
+        process = bench.qbd_sync(topics)
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(sample_rss([process], stop))
+        try:
+            await asyncio.sleep(scale.memory_seconds)
+            process.check_alive()
+        finally:
+            stop.set()
+            await sampler
+            process.kill()
+        peaks[backlog] = process.peak_rss
+    small, big = peaks[scale.memory_small], peaks[scale.memory_big]
+    bench.keys["memory_ratio"] = ratio(big, small)
+    bench.add(
+        Row(
+            "6 memory",
+            f"backlog {scale.memory_big:,} vs {scale.memory_small:,} ev, 100 cos",
+            f"peak {big / _MB:,.0f} MB",
+            f"peak {small / _MB:,.0f} MB",
+            "big/small",
+            ratio(big, small),
+            {"peak_rss_small": small, "peak_rss_big": big, "sampled_seconds": scale.memory_seconds},
+        )
+    )
+
+
+async def restart(bench: Bench) -> None:
+    """(7) kill -9 at half the run, restart, count creates repeated for synced events."""
+    scale = bench.scale
+    topics = Topics.new(1)
+    await topics.create(bench.stack)
+    companies = companies_for(topics.tag, scale.restart_companies)
+    await bench.sim.set_state(companies, "online")
+    await bench.sim.latency(SLOW)
+    chosen = set(companies)
+    since = len(await bench.sim.log())
+    records = customer_events(companies, scale.restart_per_company, f"r{topics.tag}")
+    first = bench.qbd_sync(topics, name="qbd-sync-1")
+    try:
+        await produce(bench.bootstrap, topics.input, records)
+        await bench.wait_writes(first, chosen, len(records) // 2, timeout=120)
+    finally:
+        first.kill()
+    killed_at = await bench.sim.writes(chosen)
+    second = bench.qbd_sync(topics, name="qbd-sync-2")
+    try:
+
+        async def all_synced() -> bool:
+            second.check_alive()
+            synced: int = await bench.sql(
+                "SELECT count(*) FROM ledger WHERE company_id = ANY($1) AND status = 'synced'",
+                companies,
+            )
+            return synced >= len(records)
+
+        await until(all_synced, timeout=180, what="every event synced after the restart")
+    finally:
+        second.kill()
+    log = (await bench.sim.log())[since:]
+    creates = [
+        e
+        for e in log
+        if e["method"] == "POST" and e["path"] == CREATE_PATH and e["end_user_id"] in chosen
+    ]
+    lookups = [
+        e
+        for e in log
+        if e["method"] == "GET" and e["path"] == CREATE_PATH and e["end_user_id"] in chosen
+    ]
+    repeated = len(creates) - len(records)
+    bench.keys["repeated_calls_after_crash"] = repeated
+    bench.add(
+        Row(
+            "7 restart after kill -9",
+            f"{len(records)} ev, {len(companies)} cos, {SLOW.label}",
+            f"{len(creates)} creates, {len(lookups)} lookups",
+            f"{len(records)} events, killed at {killed_at}",
+            "repeated",
+            repeated,
+            {
+                "events": len(records),
+                "creates": len(creates),
+                "lookups": len(lookups),
+                "writes_at_kill": killed_at,
+                "window": window_of(creates).seconds,
+            },
+        )
+    )
+
+
+SCENARIOS = {
+    "efficiency": efficiency_and_parallel_consumer,
+    "replay": replay,
+    "memory": memory,
+    "restart": restart,
+}
