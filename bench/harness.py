@@ -269,7 +269,10 @@ class Topics:
             "CONDUCTOR_PUBLISHABLE_KEY": "pk_test_qbd_sync_dev",
             "QBD_SYNC_HTTP_PORT": str(free_port()),
             "QBD_SYNC_LOG_FORMAT": "json",
-            "PYTHONPATH": str(_ROOT),
+            # BENCH_PYTHONPATH lets you measure a patched build (e.g. a sitecustomize).
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [os.environ.get("BENCH_PYTHONPATH"), str(_ROOT)])
+            ),
         }
         for name, value in {**self.names(), **extra}.items():
             env[f"QBD_SYNC_{name.upper()}"] = str(value)
