@@ -183,9 +183,13 @@ def simulator(
 
 
 def _settings() -> Any:
+    """Settings for an operator command; its logs go to stderr, warnings only."""
     from processors.config import load_settings
+    from processors.logs import configure_logging
 
-    return load_settings(".env")
+    settings = load_settings(".env")
+    configure_logging("warning", settings.log_format)
+    return settings
 
 
 def _run(coro: Any) -> Any:
