@@ -460,9 +460,38 @@ def reference_pull(
 
 @schemas_app.command("export")
 @guarded
-def schemas_export(directory: Path) -> None:
-    """Write JSON Schema of every event and the AsyncAPI document to DIRECTORY."""
-    _not_yet("schemas export")
+def schemas_export(
+    directory: Annotated[
+        Path, typer.Argument(help="Directory to write into (created if missing).")
+    ],
+    output: Annotated[
+        str, typer.Option("--output", help="text (one path a line) or json (a list of paths).")
+    ] = "text",
+) -> None:
+    """Write JSON Schema of every event and the AsyncAPI document to DIRECTORY.
+
+    Writes <event type>.schema.json for every inbound and outbound event and asyncapi.json.
+
+    Example: qbd-sync schemas export docs/schemas
+    """
+    import json
+
+    from processors.errors import UsageError
+    from schemas import export_schemas
+
+    if output not in ("text", "json"):
+        raise UsageError(f"--output must be text or json, not {output!r}")
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"{directory} exists and is not a directory; pass a directory path")
+    try:
+        written = export_schemas(directory)
+    except OSError as exc:
+        raise QbdSyncError(f"cannot write schemas to {directory}: {exc.strerror or exc}") from exc
+    if output == "json":
+        typer.echo(json.dumps([str(path) for path in written]))
+    else:
+        for path in written:
+            typer.echo(str(path))
 
 
 def main() -> None:
