@@ -1,0 +1,107 @@
+"""kill -9 of the processor at random moments, writes in flight and mid-replay: nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+from processors.chaos import (
+    Feed,
+    Workload,
+    commit_violations,
+    connect_companies,
+    generate_workload,
+    ledger_statuses,
+    verify,
+    wait_settled,
+)
+from processors.markers import external_id_for
+from processors.testing import async_wait_for, committed_positions, unique_name
+from schemas import EventType, example_event
+
+_SEED = 20261124
+
+
+def sync_requested(company: str) -> dict[str, Any]:
+    """A user's "Sync now" for ``company``."""
+    return example_event(EventType.SYNC_REQUESTED, companyid=company, id=unique_name("evt-sync"))
+
+
+async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(
+    stack: Any, sim: Any, scale: Any, chaos_settings: Any, processors: Any, db: Any
+) -> None:
+    """Killed with SIGKILL again and again (writes in flight, mid-replay), it still ends exact."""
+    kills = scale(3, 20)
+    rng = random.Random(_SEED)
+    settings = await chaos_settings(4, max_concurrent_companies=64)
+    companies = connect_companies(sim, scale(6, 16))
+    offline = companies[0]
+    workload = generate_workload(companies, scale(25, 60), seed=_SEED, sync_requested_rate=0.03)
+    replay_request = sync_requested(offline.id)
+    workload = workload + Workload((offline,), (replay_request,))
+    ids = [event["id"] for event in workload.events]
+    # Slow writes, so that a kill usually lands between a write and its ledger commit.
+    sim.set_faults(latency_ms=[50, 250])
+    sim.set_state(offline.end_user, "offline")  # its work parks, and is replayed mid-run
+    feed = Feed(settings)
+    await feed.publish(workload.events[:-1])
+    process = processors(settings)
+    in_flight_at_kill: list[int] = []
+    violations: list[str] = []
+    replay_kill = kills // 2
+    for kill in range(kills):
+        process.wait_log("partitions assigned", timeout=60)
+        before = sum(s in ("synced", "failed") for s in (await ledger_statuses(
+            stack.database_url, ids)).values())  # fmt: skip
+
+        async def progressed(floor: int = before) -> bool:
+            statuses = await ledger_statuses(stack.database_url, ids)
+            return sum(s in ("synced", "failed") for s in statuses.values()) > floor
+
+        await async_wait_for(progressed, timeout=60, interval=0.1, what="progress before a kill")
+        if kill == replay_kill:
+            sim.set_state(offline.end_user, "online")
+            await feed.publish([replay_request])
+
+            async def replaying() -> bool:
+                rows = await db("SELECT state FROM companies WHERE company_id = $1", offline.id)
+                return bool(rows) and rows[0]["state"] == "replaying"
+
+            await async_wait_for(replaying, timeout=60, interval=0.05, what="the replay to run")
+        await asyncio.sleep(rng.uniform(0.0, 1.5))  # hold: the kill lands at a random moment
+        process.kill()
+        rows = await db("SELECT event_id, status, source_topic, source_partition, source_offset "
+                        "FROM ledger WHERE event_id = ANY($1::text[])", ids)  # fmt: skip
+        in_flight_at_kill.append(sum(row["status"] == "attempting" for row in rows))
+        violations += _commit_violations(rows, await committed_positions(settings), settings)
+        process = processors(settings)
+    await wait_settled(
+        workload, settings, feed.ends, timeout=scale(120, 300), alive=lambda: process.alive
+    )
+    verdict = await verify(workload, settings, sim, feed.ends, label=f"kill -9 x{kills}")
+    print(f"writes in flight (ledger 'attempting') at each kill: {in_flight_at_kill}")
+
+    assert verdict.ok, verdict.problems
+    assert verdict.failed == 0, verdict.problems
+    assert violations == []
+    assert process.alive
+    replayed = [obj["externalId"] for obj in sim.objects(offline.end_user, "invoices")]
+    assert replayed, "the offline company's invoices were never replayed"
+    assert all(m in {external_id_for(i).lower() for i in ids} for m in map(str.lower, replayed))
+    if kills >= 10:
+        assert sum(n > 0 for n in in_flight_at_kill) >= kills // 4, in_flight_at_kill
+
+
+def _commit_violations(rows: list[Any], committed: dict[int, int], settings: Any) -> list[str]:
+    """Commits the group holds past events that were not in a durable state at the kill."""
+    from processors.chaos import LedgerRow
+
+    topic = settings.input_topics[0]
+    ledger = {row["event_id"]: LedgerRow(row["status"]) for row in rows}
+    records = {
+        (topic, row["source_partition"], row["source_offset"]): row["event_id"]
+        for row in rows
+        if row["source_topic"] == topic
+    }
+    return commit_violations({(topic, p): c for p, c in committed.items()}, records, ledger)
