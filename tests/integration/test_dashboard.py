@@ -385,6 +385,7 @@ async def test_browser_replay_click_replays_the_company(
     )
     await browser.loaded()
     notice = await browser.js("document.querySelector('.notice').innerText")
+    await browser.screenshot("dashboard-replay-clicked")
 
     async def replayed() -> bool:
         company = scene.company(await scene.summary(), "bluebird")
