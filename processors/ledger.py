@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-__all__ = ["Ledger", "LedgerEntry", "LedgerStatus", "Waiting", "body_hash"]
+__all__ = ["Completion", "Ledger", "LedgerEntry", "LedgerStatus", "Waiting", "body_hash"]
 
 
 class LedgerStatus(StrEnum):
@@ -69,6 +69,15 @@ class LedgerEntry:
             error=row["error"],
             result_published=row["result_published"],
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """What ``Ledger.complete`` found while recording a synced event."""
+
+    attempts: int
+    waiting: list[Waiting]
+    attention_open: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,21 +188,90 @@ class Ledger:
             "UPDATE ledger SET result_published = true WHERE event_id = $1", event_id
         )
 
-    async def take_waiting(self, company_id: str, on_type: str, on_app_id: str) -> list[Waiting]:
-        """Claim the events waiting for ``(on_type, on_app_id)``, oldest first."""
+    async def complete(
+        self,
+        event_id: str,
+        *,
+        company_id: str,
+        object_type: str,
+        app_id: str,
+        qbd_object_type: str | None,
+        qbd_id: str,
+        revision_number: str | None,
+        mapping_source: str = "sync",
+        attention_code: str,
+    ) -> Completion:
+        """Record a synced event, its mapping, its published result and the company's last
+        sync in one round trip.
+
+        Also returns the events waiting for this mapping (they stay ``waiting_dependency``
+        until they run, so a crash or rebalance cannot lose them) and whether an attention
+        item about the missing mapping is open.
+        """
+        row = await self._pool.fetchrow(
+            """WITH done AS (
+                   UPDATE ledger SET status = 'synced', qbd_object_type = $5, qbd_id = $6,
+                          error = NULL, raw = NULL, waiting_on_type = NULL,
+                          waiting_on_app_id = NULL, result_published = true, updated_at = now()
+                   WHERE event_id = $1 RETURNING attempts),
+               mapped AS (
+                   INSERT INTO mappings (company_id, object_type, app_id, qbd_id,
+                                         revision_number, source)
+                   VALUES ($2, $3, $4, $6, $7, $8)
+                   ON CONFLICT (company_id, object_type, app_id) DO UPDATE
+                      SET qbd_id = EXCLUDED.qbd_id, revision_number = EXCLUDED.revision_number,
+                          source = EXCLUDED.source, updated_at = now()
+                   RETURNING 1),
+               seen AS (
+                   UPDATE companies SET last_sync_at = now() WHERE company_id = $2 RETURNING 1),
+               waiting AS (
+                   SELECT event_id, raw, created_at FROM ledger
+                   WHERE company_id = $2 AND status = 'waiting_dependency'
+                     AND waiting_on_type = $3 AND waiting_on_app_id = $4 AND event_id <> $1)
+               SELECT (SELECT attempts FROM done) AS attempts,
+                      (SELECT count(*) FROM mapped) AS mapped,
+                      (SELECT count(*) FROM seen) AS seen,
+                      ARRAY(SELECT event_id FROM waiting ORDER BY created_at) AS waiting_ids,
+                      ARRAY(SELECT raw FROM waiting ORDER BY created_at) AS waiting_raw,
+                      EXISTS(SELECT 1 FROM attention WHERE company_id = $2 AND code = $9
+                             AND resolved_at IS NULL) AS attention_open""",
+            event_id, company_id, object_type, app_id, qbd_object_type, qbd_id,
+            revision_number, mapping_source, attention_code,
+        )  # fmt: skip
+        assert row is not None
+        waiting = [
+            Waiting(event, bytes(raw))
+            for event, raw in zip(row["waiting_ids"], row["waiting_raw"], strict=True)
+            if raw is not None
+        ]
+        return Completion(row["attempts"] or 0, waiting, bool(row["attention_open"]))
+
+    async def waiting_ready(self, company_id: str) -> list[Waiting]:
+        """Waiting events of a company whose dependency is mapped by now (after a rebalance)."""
         rows = await self._pool.fetch(
-            """UPDATE ledger SET status = 'received', waiting_on_type = NULL,
-                      waiting_on_app_id = NULL, updated_at = now()
-               WHERE event_id IN (
-                   SELECT event_id FROM ledger
-                   WHERE company_id = $1 AND status = 'waiting_dependency'
-                     AND waiting_on_type = $2 AND waiting_on_app_id = $3
-                   FOR UPDATE SKIP LOCKED)
-               RETURNING event_id, raw, created_at""",
+            """SELECT l.event_id, l.raw FROM ledger l
+               JOIN mappings m ON m.company_id = l.company_id
+                  AND m.object_type = l.waiting_on_type AND m.app_id = l.waiting_on_app_id
+               WHERE l.company_id = $1 AND l.status = 'waiting_dependency'
+               ORDER BY l.created_at""",
+            company_id,
+        )
+        return [Waiting(row["event_id"], bytes(row["raw"])) for row in rows if row["raw"]]
+
+    async def take_waiting(self, company_id: str, on_type: str, on_app_id: str) -> list[Waiting]:
+        """The events waiting for ``(on_type, on_app_id)``, oldest first.
+
+        They stay ``waiting_dependency`` until they run: if the lane loses them (rebalance,
+        crash), the next owner's sweep releases them again.
+        """
+        rows = await self._pool.fetch(
+            """SELECT event_id, raw FROM ledger
+               WHERE company_id = $1 AND status = 'waiting_dependency'
+                 AND waiting_on_type = $2 AND waiting_on_app_id = $3
+               ORDER BY created_at""",
             company_id, on_type, on_app_id,
         )  # fmt: skip
-        ordered = sorted(rows, key=lambda row: row["created_at"])
-        return [Waiting(row["event_id"], bytes(row["raw"])) for row in ordered if row["raw"]]
+        return [Waiting(row["event_id"], bytes(row["raw"])) for row in rows if row["raw"]]
 
     async def counts(self, company_id: str | None = None) -> dict[str, int]:
         """Events per status (for the demo summary and operators)."""

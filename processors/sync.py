@@ -24,7 +24,7 @@ from processors.companies import CompanyBook, CompanyState
 from processors.engine import Halted, Work
 from processors.gateway import ConductorGateway, WriteResult
 from processors.intake import Accepted, decode
-from processors.ledger import Ledger, LedgerEntry, LedgerStatus, body_hash
+from processors.ledger import Ledger, LedgerEntry, LedgerStatus, Waiting, body_hash
 from processors.logs import get_logger
 from processors.mappings import MappingStore
 from processors.metrics import Metrics
@@ -114,6 +114,7 @@ class Syncer:
         self._max_record_bytes = max_record_bytes
         self.metrics = metrics or Metrics()
         self._states: dict[str, CompanyState] = {}
+        self._swept: set[str] = set()
         self._last_contact: dict[str, datetime] = {}
         self.replayer: Any = None  # set by the service (processors.replay.Replayer)
         self.reference: Any = None  # set by the service (processors.reference.ReferencePuller)
@@ -158,6 +159,22 @@ class Syncer:
 
     async def run_event(self, work: Work, *, replaying: bool = False) -> list[Work]:
         """Bring one event to a durable end state; return released follow-up work."""
+        stranded = await self._sweep(work.company_id)
+        return [*await self._run_event(work, replaying=replaying), *stranded]
+
+    async def _sweep(self, company: str) -> list[Work]:
+        """Once per assignment, release waiting events whose mapping exists by now.
+
+        Released waiters are follow-up work of the lane; a rebalance can drop them before
+        they run. They stay ``waiting_dependency`` in the ledger, so the next owner finds
+        them here on its first event of the company.
+        """
+        if company in self._swept:
+            return []
+        self._swept.add(company)
+        return self._released(company, await self.ledger.waiting_ready(company))
+
+    async def _run_event(self, work: Work, *, replaying: bool) -> list[Work]:
         event = work.event
         digest = body_hash(event.type, event.companyid, event.envelope.data)
         source = (work.tp.topic, work.tp.partition, work.offset) if work.tp else None
@@ -269,9 +286,11 @@ class Syncer:
                 if isinstance(found, WriteResult):
                     log.info("adopted object written by an earlier attempt", event_id=event_id,
                              qbd_id=found.qbd_id)  # fmt: skip
+                    work.extra["attempts"] = attempts
                     return found
                 must_look = False
             attempts = await self.ledger.begin_attempt(event_id)
+            work.extra["attempts"] = attempts
             since = datetime.now(UTC)
             try:
                 result: WriteResult = await self.gateway.execute(end_user, plan)
@@ -386,15 +405,25 @@ class Syncer:
     # -- end states -----------------------------------------------------------------------
 
     async def _synced(self, work: Work, plan: WritePlan, result: WriteResult) -> list[Work]:
+        """Publish the result, then record ledger, mapping and waiters in one round trip.
+
+        A crash between the two re-runs the event: the ledger still says ``attempting``, so
+        the object is looked up and adopted and the result is published once more.
+        """
         event, company = work.event, work.company_id
-        await self.ledger.synced(event.id, qbd_object_type=result.qbd_object_type,
-                                 qbd_id=result.qbd_id)  # fmt: skip
-        await self.mappings.put(company, plan.app_object_type, plan.app_id, result.qbd_id,
-                                revision_number=result.revision_number)  # fmt: skip
         await self._publish_result(work, SyncStatus.SYNCED, plan.app_id, result.qbd_object_type,
-                                   result.qbd_id, None)  # fmt: skip
+                                   result.qbd_id, None, attempts=work.extra.get("attempts", 1),
+                                   mark=False)  # fmt: skip
+        ref = Ref(plan.app_object_type, plan.app_id)
+        done = await self.ledger.complete(
+            event.id, company_id=company, object_type=str(ref.object_type), app_id=ref.app_id,
+            qbd_object_type=result.qbd_object_type, qbd_id=result.qbd_id,
+            revision_number=result.revision_number, attention_code=_mapping_code(ref),
+        )  # fmt: skip
         self.metrics.event_synced(event.type)
-        return await self._release(company, Ref(plan.app_object_type, plan.app_id))
+        if done.attention_open:
+            await self.attention.resolve(company, _mapping_code(ref))
+        return self._released(company, done.waiting)
 
     async def _act(self, work: Work, outcome: Outcome, *, replaying: bool) -> None:
         decision, error = outcome.decision, outcome.error
@@ -452,7 +481,7 @@ class Syncer:
         if dependency.object_type is not ObjectType.INVOICE:
             await self.attention.raise_(
                 work.company_id,
-                Cause(f"MAPPING_NEEDED:{dependency.object_type}:{dependency.app_id}",
+                Cause(_mapping_code(dependency),
                       AttentionCategory.DATA,
                       f"Choose the QuickBooks {dependency.object_type} that matches "
                       f"{dependency.app_id!r}, or sync that record first.",
@@ -465,12 +494,17 @@ class Syncer:
 
     async def _release(self, company: str, ref: Ref) -> list[Work]:
         """Events that waited for ``ref``: back into the lane, in arrival order."""
-        await self.attention.resolve(company, f"MAPPING_NEEDED:{ref.object_type}:{ref.app_id}")
+        await self.attention.resolve(company, _mapping_code(ref))
+        waiting = await self.ledger.take_waiting(company, str(ref.object_type), ref.app_id)
+        return self._released(company, waiting)
+
+    def _released(self, company: str, waiting: list[Waiting]) -> list[Work]:
+        """Waiting events as follow-up work for their company's lane."""
         released = []
-        for waiting in await self.ledger.take_waiting(company, str(ref.object_type), ref.app_id):
-            decoded = decode(waiting.raw, None, max_bytes=self._max_record_bytes)
+        for item in waiting:
+            decoded = decode(item.raw, None, max_bytes=self._max_record_bytes)
             if isinstance(decoded, Accepted):
-                released.append(Work(company, decoded.event, waiting.raw, company.encode(), [],
+                released.append(Work(company, decoded.event, item.raw, company.encode(), [],
                                      0, extra={"released": True}))  # fmt: skip
         return released
 
@@ -528,20 +562,25 @@ class Syncer:
         """Drop cached states (after a rebalance another instance may have changed them)."""
         self._states.clear()
         self._last_contact.clear()
+        self._swept.clear()
 
     async def _publish_result(
         self, work: Work, status: SyncStatus, app_id: str | None, qbd_object_type: str | None,
-        qbd_id: str | None, error: NormalizedError | None,
+        qbd_id: str | None, error: NormalizedError | None, *, attempts: int | None = None,
+        mark: bool = True,
     ) -> None:  # fmt: skip
-        entry = await self.ledger.get(work.event.id)
+        """Publish the event's sync result; ``mark`` records that it was published."""
+        if attempts is None:
+            entry = await self.ledger.get(work.event.id)
+            attempts = entry.attempts if entry else 0
         result = SyncResultData(
             event_id=work.event.id, event_type=work.event.type, status=status, app_id=app_id,
-            qbd_object_type=qbd_object_type, qbd_id=qbd_id,
-            attempts=entry.attempts if entry else 0,
+            qbd_object_type=qbd_object_type, qbd_id=qbd_id, attempts=attempts,
             error=None if error is None else _error_data(error),
         )  # fmt: skip
         await self.publisher.result(work.company_id, result, traceparent=work.event.traceparent)
-        await self.ledger.result_published(work.event.id)
+        if mark:
+            await self.ledger.result_published(work.event.id)
 
     async def _publish_entry(self, work: Work, entry: LedgerEntry) -> None:
         status = SyncStatus.SYNCED if entry.status is LedgerStatus.SYNCED else SyncStatus.FAILED
@@ -581,6 +620,11 @@ class StopReplay(Exception):
     def __init__(self, error: NormalizedError) -> None:
         super().__init__(error.code)
         self.error = error
+
+
+def _mapping_code(ref: Ref) -> str:
+    """The attention code that asks the user to map ``ref``."""
+    return f"MAPPING_NEEDED:{ref.object_type}:{ref.app_id}"
 
 
 def _error_data(error: NormalizedError) -> NormalizedErrorData:
