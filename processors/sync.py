@@ -28,7 +28,15 @@ from processors.ledger import Ledger, LedgerEntry, LedgerStatus, Waiting, body_h
 from processors.logs import get_logger
 from processors.mappings import MappingStore
 from processors.metrics import Metrics
-from processors.outcome import Action, Decision, NormalizedError, OutcomePolicy, normalize
+from processors.outcome import (
+    Action,
+    Decision,
+    NormalizedError,
+    OutcomeClass,
+    OutcomePolicy,
+    classify,
+    normalize,
+)
 from processors.parking import Parker
 from processors.publish import Publisher
 from processors.writes import (
@@ -150,10 +158,20 @@ class Syncer:
 
     async def process(self, work: Work) -> list[Work]:
         """Run one work item (an event, or a replay of a company's parked work)."""
-        if work.extra.get("replay") and self.replayer is not None:
-            await self.replayer.replay(work.company_id, self)
-            return []
-        return await self.run_event(work)
+        try:
+            if work.extra.get("replay") and self.replayer is not None:
+                await self.replayer.replay(work.company_id, self)
+                return []
+            return await self.run_event(work)
+        except Halted:
+            raise
+        except Exception as exc:
+            # Our key rejected outside a classified call (e.g. the end-user lookup) must
+            # halt too; retried as a plain error it would end as PROCESSING_ERROR: lost.
+            error = normalize(exc)
+            if classify(error, phase="read").kind is OutcomeClass.CONFIGURATION:
+                raise Halted(f"{error.code}: {error.message}") from exc
+            raise
 
     # -- one event ------------------------------------------------------------------------
 
