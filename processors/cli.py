@@ -11,7 +11,6 @@ import os
 import signal
 import sys
 import tempfile
-import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -94,19 +93,6 @@ def write_env_file(path: Path, values: dict[str, str]) -> None:
     os.replace(tmp, path)
 
 
-def wait_for_stop_signal() -> None:
-    """Block until SIGINT or SIGTERM arrives."""
-    stop = threading.Event()
-
-    def handler(_signum: int, _frame: object) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
-    while not stop.wait(0.5):
-        pass
-
-
 @app.command()
 @guarded
 def dev(
@@ -117,20 +103,33 @@ def dev(
     partitions: Annotated[int, typer.Option(min=1, help="Partitions per topic.")] = 12,
     http_port: Annotated[int, typer.Option(help="HTTP port of the processor.")] = 8080,
 ) -> None:
-    """Run the embedded stack (broker, PostgreSQL, simulator) until SIGINT/SIGTERM.
+    """Run the embedded stack and the processor until SIGINT/SIGTERM.
 
-    Example: qbd-sync dev --env-file .env.dev
+    Starts a Tansu broker, PostgreSQL, the Conductor simulator (new companies start online,
+    with a demo company file) and qbd-sync itself; once everything answers, prints the
+    connection settings as KEY=value lines (and writes them to --env-file).
+
+    Example: qbd-sync dev --env-file .env.dev --http-port 8080
     """
+    import asyncio
+
     from processors.devstack import DevStack
+    from processors.logs import configure_logging
 
     with DevStack(partitions=partitions, http_port=http_port, seed_demo=True) as stack:
-        values = stack.connection_settings()
-        for key, value in values.items():
-            typer.echo(f"{key}={value}")
-        sys.stdout.flush()
-        if env_file is not None:
-            write_env_file(env_file, values)
-        wait_for_stop_signal()
+        settings = stack.settings(http_port=http_port, http_host="127.0.0.1")
+        configure_logging(settings.log_level, settings.log_format)
+
+        def ready(port: int) -> None:
+            values = stack.connection_settings()
+            values["QBD_SYNC_HTTP_PORT"] = str(port)
+            for key, value in values.items():
+                typer.echo(f"{key}={value}")
+            sys.stdout.flush()
+            if env_file is not None:
+                write_env_file(env_file, values)
+
+        asyncio.run(_serve(settings, on_ready=ready))
 
 
 @app.command()
@@ -261,7 +260,7 @@ def run(
     asyncio.run(_serve(settings))
 
 
-async def _serve(settings: Any) -> None:
+async def _serve(settings: Any, on_ready: Callable[[int], None] | None = None) -> None:
     import asyncio
 
     from processors.service import Service
@@ -275,6 +274,8 @@ async def _serve(settings: Any) -> None:
     except BaseException:
         await service.close()
         raise
+    if on_ready is not None and service.http is not None:
+        on_ready(service.http.port)
     await service.run()
 
 

@@ -81,6 +81,7 @@ def test_dev_writes_settings_and_stops_cleanly_on_signal(tmp_path: Path, sig: in
 
     assert proc.returncode == 0, err
     assert set(settings) == _KEYS
+    assert int(settings["QBD_SYNC_HTTP_PORT"]) > 0
     assert {line.split("=", 1)[0] for line in out.splitlines() if "=" in line} == _KEYS
     assert {"tansu", "postgres"} <= names
     assert alive == []
