@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 from typing import Any
+
+import pytest
 
 from processors.chaos import Feed, connect_companies, generate_workload, verify, wait_settled
 
@@ -27,6 +30,7 @@ async def _drive_faults(sim: Any, end_users: list[str], spike_ms: float, seed: i
         await asyncio.sleep(rng.uniform(0.5, 2.0))  # hold this fault mix for a while
 
 
+@pytest.mark.timeout(1200 if os.environ.get("QBD_SYNC_CHAOS") == "full" else 300)
 async def test_simulator_faults_leave_exactly_one_object_per_event_in_order(
     sim: Any, scale: Any, chaos_settings: Any, processors: Any
 ) -> None:

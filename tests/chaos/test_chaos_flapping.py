@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 from typing import Any
+
+import pytest
 
 from processors.chaos import (
     Feed,
@@ -31,6 +34,7 @@ async def _flap(sim: Any, end_users: list[str], seed: int) -> None:
         await asyncio.sleep(rng.uniform(0.1, 0.6))  # hold the state for a moment
 
 
+@pytest.mark.timeout(1200 if os.environ.get("QBD_SYNC_CHAOS") == "full" else 300)
 async def test_companies_flapping_offline_and_online_end_synced_in_order(
     stack: Any, sim: Any, scale: Any, chaos_settings: Any, processors: Any, db: Any
 ) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 from typing import Any
+
+import pytest
 
 from processors.chaos import (
     Feed,
@@ -28,6 +31,7 @@ def sync_requested(company: str) -> dict[str, Any]:
     return example_event(EventType.SYNC_REQUESTED, companyid=company, id=unique_name("evt-sync"))
 
 
+@pytest.mark.timeout(1200 if os.environ.get("QBD_SYNC_CHAOS") == "full" else 300)
 async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(
     stack: Any, sim: Any, scale: Any, chaos_settings: Any, processors: Any, db: Any
 ) -> None:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 from typing import Any
+
+import pytest
 
 from processors.chaos import Feed, connect_companies, generate_workload, verify, wait_settled
 
 _SEED = 4242
 
 
+@pytest.mark.timeout(1200 if os.environ.get("QBD_SYNC_CHAOS") == "full" else 300)
 async def test_instances_killed_and_started_repeatedly_lose_and_duplicate_nothing(
     sim: Any, scale: Any, chaos_settings: Any, processors: Any
 ) -> None:
