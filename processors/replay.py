@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from processors.attention import PARKING_CATEGORIES, AttentionBook, Cause
 from processors.companies import CompanyBook, CompanyState
 from processors.config import Settings
+from processors.endstates import StopReplay
 from processors.engine import Halted, Work
 from processors.gateway import ConductorGateway
 from processors.intake import Accepted, decode
@@ -32,7 +33,7 @@ from processors.kafka import client_options
 from processors.logs import get_logger
 from processors.outcome import NormalizedError, OutcomeClass, classify, normalize
 from processors.publish import Publisher
-from processors.sync import StopReplay, Syncer
+from processors.sync import Syncer
 from schemas import (
     SOURCE,
     AttentionCategory,
