@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Integration tests mostly wait on brokers, PostgreSQL and simulated QuickBooks latency, so two
+# workers (each with its own embedded stack) halve the wall time on a 2-core machine.
+PYTEST_WORKERS ?= 2
 
 .PHONY: install run test lint format bench bench-quick chaos clean lock
 
@@ -29,7 +32,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The reliability suite at full length (kills, outages, faults); `make test` runs a short version.
 chaos: $(STAMP)

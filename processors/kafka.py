@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -52,8 +53,9 @@ def outbound_topics(settings: Settings) -> list[str]:
     ]
 
 
-async def ensure_topics(options: Mapping[str, Any], topics: Mapping[str, int]) -> list[str]:
-    """Create the missing ones of ``topics`` (name -> partitions); return those created."""
+@asynccontextmanager
+async def _admin(options: Mapping[str, Any]) -> AsyncIterator[AIOKafkaAdminClient]:
+    """A started admin client, closed on exit; DependencyUnavailable if Kafka is away."""
     admin = AIOKafkaAdminClient(**options)
     try:
         await admin.start()
@@ -62,6 +64,16 @@ async def ensure_topics(options: Mapping[str, Any], topics: Mapping[str, int]) -
             f"Kafka at {options.get('bootstrap_servers')} does not answer: {exc}"
         ) from exc
     try:
+        yield admin
+    except KafkaError as exc:
+        raise DependencyUnavailable(f"Kafka admin request failed: {exc}") from exc
+    finally:
+        await admin.close()
+
+
+async def ensure_topics(options: Mapping[str, Any], topics: Mapping[str, int]) -> list[str]:
+    """Create the missing ones of ``topics`` (name -> partitions); return those created."""
+    async with _admin(options) as admin:
         existing = set(await admin.list_topics())
         wanted = [
             NewTopic(name, partitions, 1)
@@ -78,27 +90,14 @@ async def ensure_topics(options: Mapping[str, Any], topics: Mapping[str, int]) -
             elif code != _TOPIC_ALREADY_EXISTS:
                 raise DependencyUnavailable(f"could not create topic {name}: error code {code}")
         return created
-    except KafkaError as exc:
-        raise DependencyUnavailable(f"Kafka admin request failed: {exc}") from exc
-    finally:
-        await admin.close()
 
 
 async def partition_counts(options: Mapping[str, Any], topics: list[str]) -> dict[str, int]:
     """Partition count of each topic that exists (missing topics are left out)."""
-    admin = AIOKafkaAdminClient(**options)
-    try:
-        await admin.start()
-    except KafkaConnectionError as exc:
-        raise DependencyUnavailable(
-            f"Kafka at {options.get('bootstrap_servers')} does not answer: {exc}"
-        ) from exc
-    try:
+    async with _admin(options) as admin:
         described = await admin.describe_topics(topics)
         counts = {}
         for topic in described:
             if topic.get("error_code", 0) == 0:
                 counts[topic["topic"]] = len(topic["partitions"])
         return counts
-    finally:
-        await admin.close()

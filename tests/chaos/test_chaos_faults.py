@@ -36,8 +36,8 @@ async def test_simulator_faults_leave_exactly_one_object_per_event_in_order(
 ) -> None:
     """Under every Conductor fault at once, each event ends once, written once, in order."""
     settings = await chaos_settings(4, max_concurrent_companies=64, conductor_timeout=30.0)
-    companies = connect_companies(sim, scale(8, 20))
-    workload = generate_workload(companies, scale(20, 60), seed=99)
+    companies = connect_companies(sim, scale(6, 20))
+    workload = generate_workload(companies, scale(12, 60), seed=99)
     sim.set_faults(**_BASE)
     driver = asyncio.create_task(
         _drive_faults(sim, [c.end_user for c in companies], scale(2000, 10000), seed=99)

@@ -36,7 +36,7 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(
     stack: Any, sim: Any, scale: Any, chaos_settings: Any, processors: Any, db: Any
 ) -> None:
     """Killed with SIGKILL again and again (writes in flight, mid-replay), it still ends exact."""
-    kills = scale(3, 20)
+    kills = scale(2, 20)
     rng = random.Random(_SEED)
     settings = await chaos_settings(4, max_concurrent_companies=64)
     companies = connect_companies(sim, scale(6, 16))
