@@ -206,53 +206,97 @@ def _not_yet(name: str) -> None:
     raise QbdSyncError(f"`qbd-sync {name}` is not yet available in this version")
 
 
+def _flag(env: str, text: str) -> Any:
+    """A `run` option documented with the environment variable it overrides."""
+    return typer.Option(help=f"{text} ({env}).")
+
+
 @app.command()
 @guarded
 def run(
     kafka_bootstrap_servers: Annotated[
-        str | None, typer.Option(help="Kafka bootstrap servers (QBD_SYNC_KAFKA_BOOTSTRAP_SERVERS).")
+        str | None, _flag("QBD_SYNC_KAFKA_BOOTSTRAP_SERVERS", "Kafka bootstrap servers")
     ] = None,
-    database_url: Annotated[
-        str | None, typer.Option(help="PostgreSQL DSN (QBD_SYNC_DATABASE_URL).")
+    kafka_security_protocol: Annotated[
+        str | None, _flag("QBD_SYNC_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT, SSL, SASL_*")
+    ] = None,
+    kafka_sasl_mechanism: Annotated[
+        str | None, _flag("QBD_SYNC_KAFKA_SASL_MECHANISM", "PLAIN or SCRAM-SHA-256/512")
+    ] = None,
+    kafka_sasl_username: Annotated[
+        str | None, _flag("QBD_SYNC_KAFKA_SASL_USERNAME", "SASL user")
+    ] = None,
+    kafka_sasl_password: Annotated[
+        str | None, _flag("QBD_SYNC_KAFKA_SASL_PASSWORD", "SASL password; prefer the env var")
+    ] = None,
+    kafka_ssl_cafile: Annotated[
+        Path | None, _flag("QBD_SYNC_KAFKA_SSL_CAFILE", "CA bundle for the broker")
+    ] = None,
+    database_url: Annotated[str | None, _flag("QBD_SYNC_DATABASE_URL", "PostgreSQL DSN")] = None,
+    conductor_secret_key: Annotated[
+        str | None, _flag("CONDUCTOR_SECRET_KEY", "Conductor secret key; prefer the env var")
+    ] = None,
+    conductor_publishable_key: Annotated[
+        str | None, _flag("CONDUCTOR_PUBLISHABLE_KEY", "Conductor publishable key")
     ] = None,
     conductor_base_url: Annotated[
-        str | None, typer.Option(help="Conductor API base URL (QBD_SYNC_CONDUCTOR_BASE_URL).")
+        str | None, _flag("QBD_SYNC_CONDUCTOR_BASE_URL", "Conductor API base URL")
     ] = None,
-    group_id: Annotated[str | None, typer.Option(help="Consumer group.")] = None,
-    input_topics: Annotated[str | None, typer.Option(help="Comma-separated input topics.")] = None,
-    max_in_flight: Annotated[int | None, typer.Option(help="Events held at once.")] = None,
-    max_concurrent_companies: Annotated[
-        int | None, typer.Option(help="Companies called concurrently.")
+    auth_link_expiry_mins: Annotated[
+        int | None, _flag("QBD_SYNC_AUTH_LINK_EXPIRY_MINS", "Setup link lifetime")
     ] = None,
-    http_port: Annotated[int | None, typer.Option(help="Health/metrics/webhook port.")] = None,
+    webhook_secret: Annotated[
+        str | None, _flag("QBD_SYNC_WEBHOOK_SECRET", "Webhook HMAC secret")
+    ] = None,
     catchup_interval: Annotated[
-        str | None, typer.Option(help="First catch-up delay for parked companies, e.g. 15m.")
+        str | None, _flag("QBD_SYNC_CATCHUP_INTERVAL", "First catch-up delay, e.g. 15m")
     ] = None,
-    log_level: Annotated[str | None, typer.Option(help="debug, info, warning or error.")] = None,
+    group_id: Annotated[str | None, _flag("QBD_SYNC_GROUP_ID", "Consumer group")] = None,
+    input_topics: Annotated[
+        str | None, _flag("QBD_SYNC_INPUT_TOPICS", "Comma-separated input topics")
+    ] = None,
+    sync_results_topic: Annotated[
+        str | None, _flag("QBD_SYNC_SYNC_RESULTS_TOPIC", "Sync results topic")
+    ] = None,
+    needs_attention_topic: Annotated[
+        str | None, _flag("QBD_SYNC_NEEDS_ATTENTION_TOPIC", "Needs-attention topic")
+    ] = None,
+    dlq_topic: Annotated[str | None, _flag("QBD_SYNC_DLQ_TOPIC", "Dead-letter topic")] = None,
+    rejected_topic: Annotated[
+        str | None, _flag("QBD_SYNC_REJECTED_TOPIC", "Rejected-input topic")
+    ] = None,
+    reference_topic: Annotated[
+        str | None, _flag("QBD_SYNC_REFERENCE_TOPIC", "Reference-data topic")
+    ] = None,
+    max_in_flight: Annotated[
+        int | None, _flag("QBD_SYNC_MAX_IN_FLIGHT", "Events held at once")
+    ] = None,
+    max_concurrent_companies: Annotated[
+        int | None, _flag("QBD_SYNC_MAX_CONCURRENT_COMPANIES", "Companies called at once")
+    ] = None,
+    http_port: Annotated[int | None, _flag("QBD_SYNC_HTTP_PORT", "HTTP port")] = None,
+    http_host: Annotated[str | None, _flag("QBD_SYNC_HTTP_HOST", "HTTP address")] = None,
+    admin_token: Annotated[
+        str | None, _flag("QBD_SYNC_ADMIN_TOKEN", "Dashboard action token")
+    ] = None,
+    auto_map: Annotated[str | None, _flag("QBD_SYNC_AUTO_MAP", "off or exact")] = None,
+    log_level: Annotated[str | None, _flag("QBD_SYNC_LOG_LEVEL", "debug ... error")] = None,
+    log_format: Annotated[str | None, _flag("QBD_SYNC_LOG_FORMAT", "auto, json or console")] = None,
 ) -> None:
     """Run the processor until SIGTERM (graceful shutdown).
 
+    Every flag overrides its environment variable (and the .env file).
+
     Example: QBD_SYNC_KAFKA_BOOTSTRAP_SERVERS=kafka:9092 QBD_SYNC_DATABASE_URL=postgresql://...
-    CONDUCTOR_SECRET_KEY=sk_live_... qbd-sync run
+    CONDUCTOR_SECRET_KEY=sk_live_... qbd-sync run --max-concurrent-companies 128
     """
     import asyncio
 
     from processors.config import load_settings
     from processors.logs import configure_logging
 
-    settings = load_settings(
-        ".env",
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-        database_url=database_url,
-        conductor_base_url=conductor_base_url,
-        group_id=group_id,
-        input_topics=input_topics,
-        max_in_flight=max_in_flight,
-        max_concurrent_companies=max_concurrent_companies,
-        http_port=http_port,
-        catchup_interval=catchup_interval,
-        log_level=log_level,
-    )
+    flags = dict(locals())
+    settings = load_settings(".env", **flags)
     settings.require(
         "kafka_bootstrap_servers", "database_url", "conductor_secret_key", command="run"
     )
@@ -496,5 +540,18 @@ def schemas_export(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: usage errors too are one line (exit 2)."""
+    # typer vendors click; its ClickException is the base of every usage error.
+    click_error = typer.BadParameter.__mro__[2]
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:
+        if not isinstance(exc, click_error):
+            raise
+        message = exc.format_message()  # type: ignore[attr-defined]
+        if message:  # empty when the help was shown because no command was given
+            typer.echo(f"qbd-sync: error: {message} (see --help)", err=True)
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+    sys.exit(code if isinstance(code, int) else 0)

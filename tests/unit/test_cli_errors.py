@@ -17,10 +17,20 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 
 def test_unknown_command_is_a_usage_error() -> None:
-    """An unknown subcommand exits 2."""
+    """An unknown subcommand exits 2 with one line, not a usage box."""
     result = _run("frobnicate")
 
     assert result.returncode == 2
+    assert result.stderr.strip() == "qbd-sync: error: No such command 'frobnicate'. (see --help)"
+
+
+def test_bad_flag_value_is_one_line_naming_the_flag() -> None:
+    """A malformed flag value exits 2 with one line that names the flag."""
+    result = _run("run", "--max-in-flight", "lots")
+
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "--max-in-flight" in result.stderr
 
 
 def test_missing_setting_is_one_line_and_exit_2() -> None:
