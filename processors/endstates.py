@@ -92,7 +92,7 @@ class EndStates:
         self.metrics.event_synced(event.type)
         if done.attention_open:
             await self.attention.resolve(company, mapping_code(ref))
-        return self.released(company, done.waiting)
+        return self.released(company, done.waiting, home=work.home)
 
     async def act(self, work: Work, outcome: Outcome, *, replaying: bool) -> None:
         decision, error = outcome.decision, outcome.error
@@ -161,18 +161,23 @@ class EndStates:
                 event.id,
             )  # fmt: skip
 
-    async def release(self, company: str, ref: Ref) -> list[Work]:
+    async def release(self, company: str, ref: Ref, *, home: Any = None) -> list[Work]:
         """Events that waited for ``ref``: back into the lane, in arrival order."""
         await self.attention.resolve(company, mapping_code(ref))
         waiting = await self.ledger.take_waiting(company, str(ref.object_type), ref.app_id)
-        return self.released(company, waiting)
+        return self.released(company, waiting, home=home)
 
-    def released(self, company: str, waiting: list[Waiting]) -> list[Work]:
-        """Waiting events as follow-up work for their company's lane."""
+    def released(self, company: str, waiting: list[Waiting], *, home: Any = None) -> list[Work]:
+        """Waiting events as follow-up work for their company's lane.
+
+        They carry the lane's ``home`` partition so a revoke drops them with the lane's other
+        queued work (they stay ``waiting_dependency`` and the next owner's sweep finds them);
+        otherwise two instances could run the same waiter at once.
+        """
         released = []
         for item in waiting:
             decoded = decode(item.raw, None, max_bytes=self._max_record_bytes)
             if isinstance(decoded, Accepted):
                 released.append(Work(company, decoded.event, item.raw, company.encode(), [],
-                                     0, extra={"released": True}))  # fmt: skip
+                                     0, home=home, extra={"released": True}))  # fmt: skip
         return released

@@ -180,20 +180,22 @@ class Syncer:
 
     async def run_event(self, work: Work, *, replaying: bool = False) -> list[Work]:
         """Bring one event to a durable end state; return released follow-up work."""
-        stranded = await self._sweep(work.company_id)
+        stranded = await self._sweep(work)
         return [*await self._run_event(work, replaying=replaying), *stranded]
 
-    async def _sweep(self, company: str) -> list[Work]:
+    async def _sweep(self, work: Work) -> list[Work]:
         """Once per assignment, release waiting events whose mapping exists by now.
 
         Released waiters are follow-up work of the lane; a rebalance can drop them before
         they run. They stay ``waiting_dependency`` in the ledger, so the next owner finds
         them here on its first event of the company.
         """
+        company = work.company_id
         if company in self._swept:
             return []
         self._swept.add(company)
-        return self.ends.released(company, await self.ledger.waiting_ready(company))
+        return self.ends.released(company, await self.ledger.waiting_ready(company),
+                                  home=work.home)  # fmt: skip
 
     async def _run_event(self, work: Work, *, replaying: bool) -> list[Work]:
         event = work.event
@@ -340,7 +342,8 @@ class Syncer:
         await self.ledger.synced(work.event.id, qbd_object_type=None, qbd_id=data.qbd_id)
         await self.results.publish(work, SyncStatus.SYNCED, data.mapped_app_id, None,
                                    data.qbd_id, None)  # fmt: skip
-        return await self.ends.release(work.company_id, Ref(data.object_type, data.mapped_app_id))
+        ref = Ref(data.object_type, data.mapped_app_id)
+        return await self.ends.release(work.company_id, ref, home=work.home)
 
     async def _sync_requested(self, work: Work) -> list[Work]:
         if self.replayer is not None:
