@@ -275,37 +275,21 @@ class ReferencePuller:
         newest: datetime | None = None
         for resource, object_type in LIST_RESOURCES[lst]:
             batch: list[dict[str, Any]] = []
+
+            async def flush(batch: list[dict[str, Any]], resource: str = resource,
+                            object_type: str = object_type) -> None:  # fmt: skip
+                nonlocal newest
+                newest = _newer(newest, batch)
+                await _finish(self._commit(company, lst, resource, object_type, batch, pass_id,
+                                           report, request_event_id))  # fmt: skip
+
             async for obj in self._gateway.iter_objects(end_user, resource, **filters):
                 batch.append(obj)
                 if len(batch) >= _BATCH:
-                    newest = _newer(newest, batch)
-                    await _finish(
-                        self._commit(
-                            company,
-                            lst,
-                            resource,
-                            object_type,
-                            batch,
-                            pass_id,
-                            report,
-                            request_event_id,
-                        )
-                    )
+                    await flush(batch)
                     batch = []
             if batch:
-                newest = _newer(newest, batch)
-                await _finish(
-                    self._commit(
-                        company,
-                        lst,
-                        resource,
-                        object_type,
-                        batch,
-                        pass_id,
-                        report,
-                        request_event_id,
-                    )
-                )
+                await flush(batch)
         await _finish(
             self._complete(company, lst, pass_id, report, hwm, newest, started, request_event_id)
         )
