@@ -280,6 +280,9 @@ def run(
         str | None, _flag("QBD_SYNC_ADMIN_TOKEN", "Dashboard action token")
     ] = None,
     auto_map: Annotated[str | None, _flag("QBD_SYNC_AUTO_MAP", "off or exact")] = None,
+    tracing: Annotated[
+        bool | None, _flag("QBD_SYNC_TRACING", "OpenTelemetry span per event")
+    ] = None,
     log_level: Annotated[str | None, _flag("QBD_SYNC_LOG_LEVEL", "debug ... error")] = None,
     log_format: Annotated[str | None, _flag("QBD_SYNC_LOG_FORMAT", "auto, json or console")] = None,
 ) -> None:

@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     admin_token: SecretStr | None = None
 
+    # Observability
+    tracing: bool = False  # OpenTelemetry spans per event (API only; bring your own SDK)
+
     # Logs
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = "auto"

@@ -8,6 +8,7 @@ from processors.engine import Work
 from processors.ledger import Ledger, LedgerEntry, LedgerStatus
 from processors.outcome import NormalizedError
 from processors.publish import Publisher
+from processors.tracing import Tracing
 from schemas import NormalizedErrorData, SyncResultData, SyncStatus
 
 __all__ = ["ResultBook", "error_data", "error_from"]
@@ -16,9 +17,12 @@ __all__ = ["ResultBook", "error_data", "error_from"]
 class ResultBook:
     """Publishes sync results and remembers in the ledger that they went out."""
 
-    def __init__(self, publisher: Publisher, ledger: Ledger) -> None:
+    def __init__(
+        self, publisher: Publisher, ledger: Ledger, tracing: Tracing | None = None
+    ) -> None:
         self._publisher = publisher
         self._ledger = ledger
+        self._tracing = tracing or Tracing(enabled=False)
 
     async def publish(
         self, work: Work, status: SyncStatus, app_id: str | None, qbd_object_type: str | None,
@@ -34,7 +38,8 @@ class ResultBook:
             qbd_object_type=qbd_object_type, qbd_id=qbd_id, attempts=attempts,
             error=None if error is None else error_data(error),
         )  # fmt: skip
-        await self._publisher.result(work.company_id, result, traceparent=work.event.traceparent)
+        traceparent = self._tracing.traceparent(work.event.traceparent)
+        await self._publisher.result(work.company_id, result, traceparent=traceparent)
         if mark:
             await self._ledger.result_published(work.event.id)
 

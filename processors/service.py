@@ -40,6 +40,7 @@ from processors.publish import Publisher
 from processors.reference import ReferencePuller
 from processors.replay import Replayer
 from processors.sync import Syncer
+from processors.tracing import Tracing
 from schemas import EventType, parse_event
 
 __all__ = ["Service"]
@@ -97,6 +98,7 @@ class Service:
             ledger=ledger, mappings=MappingStore(self.pool), companies=companies,
             attention=attention, parker=parker, gateway=self.gateway, publisher=self.publisher,
             max_record_bytes=settings.max_record_bytes, metrics=self.metrics,
+            tracing=Tracing(enabled=settings.tracing),
         )  # fmt: skip
         self.replayer = Replayer(settings, self.pool, self.gateway, companies, attention,
                                  self.publisher)  # fmt: skip

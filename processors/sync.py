@@ -37,6 +37,7 @@ from processors.outcome import (
 from processors.parking import Parker
 from processors.publish import Publisher
 from processors.results import ResultBook
+from processors.tracing import Tracing
 from processors.writer import IdempotentWriter, Outcome
 from processors.writes import (
     ExistingObject,
@@ -97,6 +98,7 @@ class Syncer:
         policy: OutcomePolicy | None = None,
         max_record_bytes: int = 1_048_576,
         metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.ledger = ledger
         self.mappings = mappings
@@ -108,7 +110,8 @@ class Syncer:
         self.policy = policy or OutcomePolicy()
         self.metrics = metrics or Metrics()
         self.writer = IdempotentWriter(ledger, mappings, gateway, self.policy)
-        self.results = ResultBook(publisher, ledger)
+        self.tracing = tracing or Tracing(enabled=False)
+        self.results = ResultBook(publisher, ledger, self.tracing)
         self.ends = EndStates(
             ledger=ledger, attention=attention, parker=parker, results=self.results,
             metrics=self.metrics, set_state=self.set_state, max_record_bytes=max_record_bytes,
@@ -161,6 +164,10 @@ class Syncer:
 
     async def process(self, work: Work) -> list[Work]:
         """Run one work item (an event, or a replay of a company's parked work)."""
+        with self.tracing.span(work.event, work.company_id):
+            return await self._process(work)
+
+    async def _process(self, work: Work) -> list[Work]:
         try:
             if work.extra.get("replay") and self.replayer is not None:
                 await self.replayer.replay(work.company_id, self)
