@@ -6,6 +6,7 @@ One processor runs through every example, so "never crashes" is checked across a
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import uuid
 from collections.abc import Sequence
@@ -143,7 +144,8 @@ def _materialise(fuzz: _Fuzz, recipe: Recipe) -> list[tuple[str, bytes, str | No
     if kind == "number":
         name, value = arg
         base["data"]["lines"][0][name] = value
-        return [(kind, orjson.dumps(base), base["id"])]
+        # The stdlib encoder writes integers of any size; orjson stops at 64 bits.
+        return [(kind, json.dumps(base).encode(), base["id"])]
     if kind == "nan":
         return [(kind, raw.replace(b'"125.00"', arg, 1), None)]
     if kind == "huge_string":
