@@ -50,6 +50,30 @@ def _sales_lines(lines: list[SalesLine], ids: ResolvedIds) -> list[dict[str, Any
     ]
 
 
+def _created(
+    resource: str,
+    object_type: ObjectType,
+    app_id: str,
+    params: dict[str, Any],
+    external_id: str,
+    data: Any,
+    **party_filter: list[str],
+) -> WritePlan:
+    """The create plan of one transaction: marked, with what the ambiguity lookup needs."""
+    return WritePlan(
+        resource=resource,
+        op="create",
+        params=params,
+        app_object_type=object_type,
+        app_id=app_id,
+        object_type_label=f"qbd_{resource.removesuffix('s')}",
+        external_id=external_id,
+        ref_number=data.ref_number,
+        party_filter=party_filter,
+        transaction_date=data.transaction_date,
+    )
+
+
 def plan_invoice(data: InvoiceCreated, ids: ResolvedIds, external_id: str) -> WritePlan:
     """Create an invoice for the customer, with its lines."""
     customer = qbd_id(ids, ObjectType.CUSTOMER, data.customer_id)
@@ -64,17 +88,14 @@ def plan_invoice(data: InvoiceCreated, ids: ResolvedIds, external_id: str) -> Wr
         memo=data.memo,
         external_id=external_id,
     )
-    return WritePlan(
-        resource="invoices",
-        op="create",
-        params=params,
-        app_object_type=ObjectType.INVOICE,
-        app_id=data.invoice_id,
-        object_type_label="qbd_invoice",
-        external_id=external_id,
-        ref_number=data.ref_number,
-        party_filter={"customer_ids": [customer]},
-        transaction_date=data.transaction_date,
+    return _created(
+        "invoices",
+        ObjectType.INVOICE,
+        data.invoice_id,
+        params,
+        external_id,
+        data,
+        customer_ids=[customer],
     )
 
 
@@ -100,17 +121,14 @@ def plan_payment(data: PaymentReceived, ids: ResolvedIds, external_id: str) -> W
         memo=data.memo,
         external_id=external_id,
     )
-    return WritePlan(
-        resource="receive_payments",
-        op="create",
-        params=params,
-        app_object_type=ObjectType.PAYMENT,
-        app_id=data.payment_id,
-        object_type_label="qbd_receive_payment",
-        external_id=external_id,
-        ref_number=data.ref_number,
-        party_filter={"customer_ids": [customer]},
-        transaction_date=data.transaction_date,
+    return _created(
+        "receive_payments",
+        ObjectType.PAYMENT,
+        data.payment_id,
+        params,
+        external_id,
+        data,
+        customer_ids=[customer],
     )
 
 
@@ -143,17 +161,8 @@ def plan_bill(data: BillCreated, ids: ResolvedIds, external_id: str) -> WritePla
         memo=data.memo,
         external_id=external_id,
     )
-    return WritePlan(
-        resource="bills",
-        op="create",
-        params=params,
-        app_object_type=ObjectType.BILL,
-        app_id=data.bill_id,
-        object_type_label="qbd_bill",
-        external_id=external_id,
-        ref_number=data.ref_number,
-        party_filter={"vendor_ids": [vendor]},
-        transaction_date=data.transaction_date,
+    return _created(
+        "bills", ObjectType.BILL, data.bill_id, params, external_id, data, vendor_ids=[vendor]
     )
 
 
@@ -170,17 +179,14 @@ def plan_sales_receipt(data: SalesReceiptCreated, ids: ResolvedIds, external_id:
         memo=data.memo,
         external_id=external_id,
     )
-    return WritePlan(
-        resource="sales_receipts",
-        op="create",
-        params=params,
-        app_object_type=ObjectType.SALES_RECEIPT,
-        app_id=data.sales_receipt_id,
-        object_type_label="qbd_sales_receipt",
-        external_id=external_id,
-        ref_number=data.ref_number,
-        party_filter={"customer_ids": [customer]},
-        transaction_date=data.transaction_date,
+    return _created(
+        "sales_receipts",
+        ObjectType.SALES_RECEIPT,
+        data.sales_receipt_id,
+        params,
+        external_id,
+        data,
+        customer_ids=[customer],
     )
 
 
@@ -199,15 +205,12 @@ def plan_purchase_order(
         memo=data.memo,
         external_id=external_id,
     )
-    return WritePlan(
-        resource="purchase_orders",
-        op="create",
-        params=params,
-        app_object_type=ObjectType.PURCHASE_ORDER,
-        app_id=data.purchase_order_id,
-        object_type_label="qbd_purchase_order",
-        external_id=external_id,
-        ref_number=data.ref_number,
-        party_filter={"vendor_ids": [vendor]},
-        transaction_date=data.transaction_date,
+    return _created(
+        "purchase_orders",
+        ObjectType.PURCHASE_ORDER,
+        data.purchase_order_id,
+        params,
+        external_id,
+        data,
+        vendor_ids=[vendor],
     )
