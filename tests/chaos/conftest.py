@@ -14,9 +14,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from processors.chaos import ProcessorProcess
 from processors.config import Settings
 from processors.testing import TestStack, create_topics, pipeline_settings
+from tests.chaos.kit import ProcessorProcess
 
 FULL = os.environ.get("QBD_SYNC_CHAOS", "") == "full"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from processors.chaos import Feed, connect_companies, generate_workload, verify, wait_settled
+from tests.chaos.kit import Feed, connect_companies, generate_workload, verify, wait_settled
 
 _BASE = {"ambiguous_rate": 0.3, "ambiguous_mode": "drop", "error_rate": 0.1, "status": 503,
          "latency_ms": [5, 40]}  # fmt: skip

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from processors.chaos import (
+from processors.testing import async_wait_for, unique_name
+from schemas import EventType, example_event
+from tests.chaos.kit import (
     Feed,
     Workload,
     connect_companies,
@@ -19,8 +21,6 @@ from processors.chaos import (
     verify,
     wait_settled,
 )
-from processors.testing import async_wait_for, unique_name
-from schemas import EventType, example_event
 
 _DOWN = ["offline", "dialog_open", "wrong_company_file", "user_signed_in_elsewhere"]
 

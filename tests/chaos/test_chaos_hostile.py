@@ -17,7 +17,11 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, seed, settings
 from hypothesis import strategies as st
 
-from processors.chaos import (
+from processors.config import Settings
+from processors.devstack import run_coroutine
+from processors.testing import TopicReader, async_wait_for
+from schemas import EventType, example_event
+from tests.chaos.kit import (
     ChaosCompany,
     Feed,
     ProcessorProcess,
@@ -27,10 +31,6 @@ from processors.chaos import (
     verify,
     wait_settled,
 )
-from processors.config import Settings
-from processors.devstack import run_coroutine
-from processors.testing import TopicReader, async_wait_for
-from schemas import EventType, example_event
 
 _FULL = os.environ.get("QBD_SYNC_CHAOS", "") == "full"
 _INJECTIONS = [

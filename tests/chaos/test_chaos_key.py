@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 
-from processors.chaos import (
+from processors.devstack import DEV_SECRET_KEY
+from processors.testing import async_wait_for, committed_positions
+from tests.chaos.kit import (
     Feed,
     LedgerRow,
     commit_violations,
@@ -17,8 +19,6 @@ from processors.chaos import (
     verify,
     wait_settled,
 )
-from processors.devstack import DEV_SECRET_KEY
-from processors.testing import async_wait_for, committed_positions
 
 
 async def test_a_revoked_key_halts_without_committing_past_and_resumes_losing_nothing(

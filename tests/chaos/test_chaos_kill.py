@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
-from processors.chaos import (
+from processors.markers import external_id_for
+from processors.testing import async_wait_for, committed_positions, unique_name
+from schemas import EventType, example_event
+from tests.chaos.kit import (
     Feed,
     Workload,
     commit_violations,
@@ -19,9 +22,6 @@ from processors.chaos import (
     verify,
     wait_settled,
 )
-from processors.markers import external_id_for
-from processors.testing import async_wait_for, committed_positions, unique_name
-from schemas import EventType, example_event
 
 _SEED = 20261124
 
@@ -103,7 +103,7 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(
 
 def _commit_violations(rows: list[Any], committed: dict[int, int], settings: Any) -> list[str]:
     """Commits the group holds past events that were not in a durable state at the kill."""
-    from processors.chaos import LedgerRow
+    from tests.chaos.kit import LedgerRow
 
     topic = settings.input_topics[0]
     # A record copied to the DLQ reached a durable state when it was parked; its ledger row

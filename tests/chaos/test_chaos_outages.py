@@ -6,7 +6,8 @@ import asyncio
 import signal
 from typing import Any
 
-from processors.chaos import (
+from processors.testing import async_wait_for
+from tests.chaos.kit import (
     Feed,
     connect_companies,
     generate_workload,
@@ -14,7 +15,6 @@ from processors.chaos import (
     verify,
     wait_settled,
 )
-from processors.testing import async_wait_for
 
 
 async def _some_synced(stack: Any, ids: list[str], at_least: int) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from processors.chaos import Feed, connect_companies, generate_workload, verify, wait_settled
+from tests.chaos.kit import Feed, connect_companies, generate_workload, verify, wait_settled
 
 _SEED = 4242
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from processors.chaos import (
+from processors.markers import external_id_for
+from schemas import EventType
+from tests.chaos.kit import (
     ChaosCompany,
     LedgerRow,
     Observations,
@@ -15,8 +17,6 @@ from processors.chaos import (
     commit_violations,
     generate_workload,
 )
-from processors.markers import external_id_for
-from schemas import EventType
 
 _CREATES = {EventType.CUSTOMER_UPSERTED, EventType.ITEM_UPSERTED, EventType.INVOICE_CREATED}
 _TOPIC = "events"

@@ -493,7 +493,7 @@ async def verify(
 ) -> Verdict:
     """Observe, check and print the one-line verdict (prefixed with ``label``)."""
     verdict = check(workload, await observe(workload, settings, simulator, ends))
-    print(f"{label + ': ' if label else ''}{verdict.line()}", flush=True)  # noqa: T201 - the report
+    print(f"{label + ': ' if label else ''}{verdict.line()}", flush=True)
     return verdict
 
 
