@@ -14,25 +14,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from processors.companies import CompanyBook
-from processors.engine import Halted
+from processors.companies import CompanyBook, describe
+from processors.errors import Halted
 from processors.logs import get_logger
-from processors.operator import describe
-from processors.replay import HealthResult, Replayer
+from processors.pipeline import CompanyConnection, HealthResult
+from processors.responses import json_response
 
 __all__ = ["CompanyApi"]
 
 log = get_logger("api")
-
-
-def _json(status: int, body: Any) -> Response:
-    return Response(orjson.dumps(body), status, {"Cache-Control": "no-store"},
-                    media_type="application/json")  # fmt: skip
 
 
 def _health(result: HealthResult) -> dict[str, Any]:
@@ -50,13 +44,13 @@ class CompanyApi:
     def __init__(
         self,
         companies: CompanyBook,
-        replayer: Replayer,
+        connection: CompanyConnection,
         *,
         request_replay: Callable[[str], bool],
         publish_sync_request: Callable[[str], Awaitable[None]],
     ) -> None:
         self._companies = companies
-        self._replayer = replayer
+        self._connection = connection
         self._request_replay = request_replay
         self._publish_sync_request = publish_sync_request
 
@@ -72,36 +66,47 @@ class CompanyApi:
         company = request.path_params["companyid"]
         check = request.query_params.get("check", "false").lower()
         if check not in ("true", "false", "1", "0"):
-            return _json(400, {"error": "check must be true or false"})
+            return json_response(400, {"error": "check must be true or false"})
         if await self._companies.find(company) is None:
-            return _json(404, {"error": f"unknown company {company!r}: no events and no setup"})
+            return json_response(
+                404, {"error": f"unknown company {company!r}: no events and no setup"}
+            )
         health = None
         if check in ("true", "1"):
             try:
-                health = await self._replayer.check(company)
+                health = await self._connection.check(company)
             except Halted as halt:
-                return _json(503, {"error": f"Conductor rejects our API key: {halt.reason}"})
+                return json_response(
+                    503, {"error": f"Conductor rejects our API key: {halt.reason}"}
+                )
         body = describe((await self._companies.overview(company))[0])
         if health is not None:
             body["health"] = _health(health)
             body["auth_flow_url"] = health.auth_flow_url or body["auth_flow_url"]
-        return _json(200, body)
+        return json_response(200, body)
 
     async def sync(self, request: Request) -> Response:
         """POST: health check now; when healthy, replay the parked work in the company's lane."""
         company = request.path_params["companyid"]
         if await self._companies.find(company) is None:
-            return _json(404, {"error": f"unknown company {company!r}: no events and no setup"})
+            return json_response(
+                404, {"error": f"unknown company {company!r}: no events and no setup"}
+            )
         try:
-            health = await self._replayer.check(company)
+            health = await self._connection.check(company)
         except Halted as halt:
-            return _json(503, {"error": f"Conductor rejects our API key: {halt.reason}"})
+            return json_response(503, {"error": f"Conductor rejects our API key: {halt.reason}"})
         view = (await self._companies.overview(company))[0]
-        body = {"company_id": company, **_health(health), "parked": view.parked,
-                "state": str(view.company.state), "replay_requested": False}  # fmt: skip
+        body = {
+            "company_id": company,
+            **_health(health),
+            "parked": view.parked,
+            "state": str(view.company.state),
+            "replay_requested": False,
+        }
         if not health.healthy:
-            return _json(200, body)
+            return json_response(200, body)
         if not self._request_replay(company):
             await self._publish_sync_request(company)
         log.info("replay requested over HTTP", company_id=company, parked=view.parked)
-        return _json(202, {**body, "replay_requested": True})
+        return json_response(202, {**body, "replay_requested": True})

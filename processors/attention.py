@@ -61,9 +61,15 @@ class AttentionBook:
                                        THEN attention.event_ids || EXCLUDED.event_ids
                                        ELSE attention.event_ids END
                RETURNING *, (xmax = 0) AS opened""",
-            company_id, cause.code, str(cause.category), cause.user_facing_message,
-            cause.developer_message, cause.auth_flow_url, ids, _MAX_EVENT_IDS,
-        )  # fmt: skip
+            company_id,
+            cause.code,
+            str(cause.category),
+            cause.user_facing_message,
+            cause.developer_message,
+            cause.auth_flow_url,
+            ids,
+            _MAX_EVENT_IDS,
+        )
         assert row is not None
         if not row["needed_published"]:
             await self._publish_needed(company_id, row)
@@ -84,8 +90,11 @@ class AttentionBook:
                                        AND category = ANY($4::text[])
                                      ORDER BY first_seen DESC LIMIT 1)
                RETURNING *""",
-            company_id, event_id, _MAX_EVENT_IDS, [str(c) for c in categories],
-        )  # fmt: skip
+            company_id,
+            event_id,
+            _MAX_EVENT_IDS,
+            [str(c) for c in categories],
+        )
         if row is not None and not row["needed_published"]:
             await self._publish_needed(company_id, row)
         return row is not None
@@ -104,8 +113,10 @@ class AttentionBook:
                  AND ($3::text[] IS NULL OR category = ANY($3::text[]))
                  AND (resolved_at IS NULL OR NOT resolved_published)
                RETURNING *""",
-            company_id, code, wanted,
-        )  # fmt: skip
+            company_id,
+            code,
+            wanted,
+        )
         for row in rows:
             if not row["needed_published"]:
                 await self._publish_needed(company_id, row)

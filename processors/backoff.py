@@ -1,11 +1,60 @@
-"""Jittered exponential backoff as a pure function of the attempt number and a random draw."""
+"""Jittered exponential backoff, and the one testing switch every wait in the stack honours.
+
+``Backoff.delay`` is a pure function of the attempt number and a random draw. Every place
+that waits before retrying sleeps through ``pause``, so ``set_testing(True)`` (called by
+``processors.testing.set_testing``, in the spirit of ``stamina.set_testing``) shortens every
+such wait at once without changing any decision or attempt count: tests never sleep
+through a real backoff, and the numbers the policy computes stay what production computes.
+(stamina itself is not used: its testing mode also caps the attempts, which would turn our
+retry-until-it-works loops, such as the key probe while halted, into a spin or a give-up.)
+"""
 
 from __future__ import annotations
 
+import asyncio
 import math
+import os
 from dataclasses import dataclass
+from typing import Final
 
-__all__ = ["Backoff"]
+__all__ = [
+    "TESTING_ENV",
+    "TESTING_PAUSE",
+    "Backoff",
+    "pause",
+    "set_testing",
+    "set_testing_from_env",
+    "testing",
+]
+
+TESTING_PAUSE: Final = 0.01
+"""The longest any backoff wait lasts while testing (seconds)."""
+TESTING_ENV: Final = "QBD_SYNC_TESTING"
+"""Set to ``1`` in a child process's environment to turn the switch on there (tests only)."""
+
+_testing = False
+
+
+def set_testing(on: bool) -> None:
+    """Shorten every backoff wait to at most ``TESTING_PAUSE`` (or restore real waits)."""
+    global _testing
+    _testing = on
+
+
+def set_testing_from_env() -> None:
+    """Turn the switch on when ``QBD_SYNC_TESTING=1`` (a test started this process)."""
+    if os.environ.get(TESTING_ENV) == "1":
+        set_testing(True)
+
+
+def testing() -> bool:
+    """Whether the testing switch is on."""
+    return _testing
+
+
+async def pause(seconds: float) -> None:
+    """Wait ``seconds`` before a retry (at most ``TESTING_PAUSE`` while testing)."""
+    await asyncio.sleep(min(seconds, TESTING_PAUSE) if _testing else seconds)
 
 
 @dataclass(frozen=True, slots=True)

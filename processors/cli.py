@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from processors.backoff import set_testing_from_env
 from processors.errors import QbdSyncError, UsageError
 
 __all__ = ["app", "main"]
@@ -50,6 +51,7 @@ def _global(
 ) -> None:
     """Settings come from QBD_SYNC_* variables and a .env file in the working directory."""
     _state["debug"] = debug
+    set_testing_from_env()
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -343,8 +345,10 @@ def replay(
     if not requested:
         typer.echo("no parked companies: nothing to replay")
     for name, parked in requested:
-        typer.echo(f"replay requested for {name} ({parked} parked event(s)); the processor that "
-                   "owns it health-checks it and replays in order")  # fmt: skip
+        typer.echo(
+            f"replay requested for {name} ({parked} parked event(s)); the processor that "
+            "owns it health-checks it and replays in order"
+        )
 
 
 @dlq_app.command("list")
@@ -363,9 +367,19 @@ def dlq_list(
         return
     for row in rows:
         row["at"] = f"{row['dlq']['partition']}@{row['dlq']['offset']}"
-    typer.echo(render_table(rows, [("EVENT_ID", "event_id"), ("COMPANY", "company_id"),
-                                   ("PARKED_AT", "parked_at"), ("CODE", "error_code"),
-                                   ("DLQ", "at"), ("REASON", "reason")]))  # fmt: skip
+    typer.echo(
+        render_table(
+            rows,
+            [
+                ("EVENT_ID", "event_id"),
+                ("COMPANY", "company_id"),
+                ("PARKED_AT", "parked_at"),
+                ("CODE", "error_code"),
+                ("DLQ", "at"),
+                ("REASON", "reason"),
+            ],
+        )
+    )
 
 
 @dlq_app.command("show")
@@ -383,16 +397,23 @@ def companies_list(
     output: Annotated[str, typer.Option(help="table or json.")] = "table",
 ) -> None:
     """List companies and their connection state."""
-    from processors.operator import describe, list_companies, render_table
+    from processors.companies import describe
+    from processors.operator import list_companies, render_table
 
     _check_output(output)
     rows = [describe(view) for view in _run(list_companies(_settings()))]
     if output == "json":
         typer.echo(json.dumps(rows, indent=2))
         return
-    columns = [("COMPANY", "company_id"), ("STATE", "state"), ("PARKED", "parked"),
-               ("ATTENTION", "open_attention"), ("LAST_HEALTH_CHECK", "last_health_check"),
-               ("LAST_SYNC", "last_sync"), ("MESSAGE", "user_facing_message")]  # fmt: skip
+    columns = [
+        ("COMPANY", "company_id"),
+        ("STATE", "state"),
+        ("PARKED", "parked"),
+        ("ATTENTION", "open_attention"),
+        ("LAST_HEALTH_CHECK", "last_health_check"),
+        ("LAST_SYNC", "last_sync"),
+        ("MESSAGE", "user_facing_message"),
+    ]
     typer.echo(render_table(rows, columns))
 
 
@@ -431,14 +452,18 @@ def mappings_import(
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {file}: {exc}") from exc
-    report = _with_pool("mappings import",
-                        lambda pool: import_mappings(pool, text, dry_run=dry_run))  # fmt: skip
+    report = _with_pool(
+        "mappings import", lambda pool: import_mappings(pool, text, dry_run=dry_run)
+    )
     for line in report.lines():
         typer.echo(line)
     if report.rejected:
         verb = "would be applied" if dry_run else "were applied"
-        raise _fail(f"{len(report.rejected)} of {report.rows} rows rejected (listed above); "
-                    f"the other {report.applied} {verb}", 1)  # fmt: skip
+        raise _fail(
+            f"{len(report.rejected)} of {report.rows} rows rejected (listed above); "
+            f"the other {report.applied} {verb}",
+            1,
+        )
 
 
 @mappings_app.command("export")
@@ -495,15 +520,18 @@ def reference_pull(
     names = [part.strip() for part in (types or "").split(",") if part.strip()]
     unknown = [name for name in names if name not in set(ReferenceList)]
     if unknown:
-        raise UsageError(f"unknown list(s) {', '.join(unknown)}; "
-                         f"choose from {','.join(ReferenceList)}")  # fmt: skip
+        raise UsageError(
+            f"unknown list(s) {', '.join(unknown)}; choose from {','.join(ReferenceList)}"
+        )
     lists = [ReferenceList(name) for name in names] or list(ReferenceList)
     reports = run_coroutine(pull_company(load_settings(".env"), company, lists, full=full))
     for report in reports:
         how = "skipped" if report.skipped else ("full" if report.full else "incremental")
-        typer.echo(f"{report.list}: {how}{' (resumed)' if report.resumed else ''}, "
-                   f"listed {report.listed}, published {report.published}, "
-                   f"deleted {report.deleted}")  # fmt: skip
+        typer.echo(
+            f"{report.list}: {how}{' (resumed)' if report.resumed else ''}, "
+            f"listed {report.listed}, published {report.published}, "
+            f"deleted {report.deleted}"
+        )
 
 
 @schemas_app.command("export")

@@ -8,15 +8,16 @@ code); the user learns about it through attention events and ``GET /v1/companies
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 import asyncpg
 
+from processors.dlq_index import DlqIndex
 from processors.logs import get_logger
 
-__all__ = ["Company", "CompanyBook", "CompanyOverview", "CompanyState"]
+__all__ = ["Company", "CompanyBook", "CompanyOverview", "CompanyState", "describe"]
 
 log = get_logger("companies")
 
@@ -64,9 +65,7 @@ class CompanyOverview:
 
 
 _OVERVIEW = """
-    SELECT c.*,
-           (SELECT count(*) FROM dlq_index d
-             WHERE d.company_id = c.company_id AND d.status = 'parked') AS parked,
+    SELECT c.*, COALESCE(p.parked, 0) AS parked,
            GREATEST(c.last_sync_at,
                     (SELECT max(l.updated_at) FROM ledger l
                       WHERE l.company_id = c.company_id AND l.status = 'synced'
@@ -74,8 +73,53 @@ _OVERVIEW = """
            (SELECT count(*) FROM attention a
              WHERE a.company_id = c.company_id AND a.resolved_at IS NULL) AS open_attention
       FROM companies c
+      LEFT JOIN unnest($2::text[], $3::bigint[]) AS p(company_id, parked) USING (company_id)
      WHERE $1::text IS NULL OR c.company_id = $1
      ORDER BY c.company_id"""
+
+_SETUP_CODES = frozenset({"INTEGRATION_CONNECTION_NOT_SET_UP", "COMPANY_NOT_CONNECTED"})
+_STATE_MESSAGES = {
+    CompanyState.UNKNOWN: "QuickBooks Desktop has not been checked yet.",
+    CompanyState.SETUP_PENDING: "Finish connecting QuickBooks Desktop: open the setup link on "
+    "the computer that runs QuickBooks and follow the steps.",
+    CompanyState.ONLINE: "QuickBooks Desktop is connected.",
+    CompanyState.PARKED: "We could not reach QuickBooks Desktop. We will try again shortly.",
+    CompanyState.REPLAYING: "Catching up: syncing the changes saved while QuickBooks Desktop "
+    "was unreachable.",
+}
+
+
+def describe(view: CompanyOverview, *, now: datetime | None = None) -> dict[str, Any]:
+    """A company's connection state for an operator or the app's UI (``GET /v1/companies``)."""
+    company, now = view.company, now or datetime.now(UTC)
+    error: dict[str, Any] | None = None
+    if company.state in (CompanyState.PARKED, CompanyState.REPLAYING):
+        error = company.last_error
+    elif company.last_health_ok is False:
+        error = company.last_health_error
+    code = None if error is None else error.get("code")
+    link = None
+    valid = company.setup_link_expires_at is not None and company.setup_link_expires_at > now
+    if valid and (company.state is CompanyState.SETUP_PENDING or code in _SETUP_CODES):
+        link = company.setup_link_url
+    message = (error or {}).get("user_facing_message") or _STATE_MESSAGES[company.state]
+    return {
+        "company_id": company.company_id,
+        "state": str(company.state),
+        "end_user_id": company.end_user_id,
+        "healthy": company.last_health_ok,
+        "last_health_check": _iso(company.last_health_check),
+        "user_facing_message": message,
+        "error_code": code,
+        "auth_flow_url": link,
+        "parked": view.parked,
+        "parked_since": _iso(company.parked_since),
+        "last_sync": _iso(view.last_sync),
+        "next_catchup_at": _iso(company.next_catchup_at),
+        "catchup_attempts": company.catchup_attempts,
+        "open_attention": view.open_attention,
+        "state_changed_at": _iso(company.state_changed_at),
+    }
 
 
 class CompanyBook:
@@ -83,6 +127,7 @@ class CompanyBook:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._dlq = DlqIndex(pool)
 
     async def get(self, company_id: str) -> Company:
         """The company's row, created as ``unknown`` when first seen."""
@@ -106,9 +151,11 @@ class CompanyBook:
 
     async def overview(self, company_id: str | None = None) -> list[CompanyOverview]:
         """Every company (or one) with its parked count, last sync and open attention."""
+        parked = await self._dlq.parked_counts()
+        rows = await self._pool.fetch(_OVERVIEW, company_id, list(parked), list(parked.values()))
         return [
             CompanyOverview(_company(row), row["parked"], row["last_sync"], row["open_attention"])
-            for row in await self._pool.fetch(_OVERVIEW, company_id)
+            for row in rows
         ]
 
     async def set_state(
@@ -128,12 +175,19 @@ class CompanyBook:
                       next_catchup_at = CASE WHEN $2 = 'online' THEN NULL ELSE next_catchup_at END
                FROM before WHERE company_id = $1
                RETURNING before.state AS before""",
-            company_id, str(state), error,
-        )  # fmt: skip
+            company_id,
+            str(state),
+            error,
+        )
         before = None if row is None else row["before"]
         if before != str(state):
-            log.info("company state changed", company_id=company_id, before=before,
-                     after=str(state), code=(error or {}).get("code"))  # fmt: skip
+            log.info(
+                "company state changed",
+                company_id=company_id,
+                before=before,
+                after=str(state),
+                code=(error or {}).get("code"),
+            )
 
     async def set_end_user(self, company_id: str, end_user_id: str, **fields: Any) -> None:
         """Link the company to its Conductor end-user."""
@@ -143,16 +197,21 @@ class CompanyBook:
                ON CONFLICT (company_id) DO UPDATE SET end_user_id = EXCLUDED.end_user_id,
                   company_name = COALESCE(EXCLUDED.company_name, companies.company_name),
                   email = COALESCE(EXCLUDED.email, companies.email), updated_at = now()""",
-            company_id, end_user_id, fields.get("company_name"), fields.get("email"),
-        )  # fmt: skip
+            company_id,
+            end_user_id,
+            fields.get("company_name"),
+            fields.get("email"),
+        )
 
     async def health_checked(self, company_id: str, error: dict[str, Any] | None = None) -> None:
         """Note a health check: passed (``error`` None) or failed with the normalized error."""
         await self._pool.execute(
             """UPDATE companies SET last_health_check = now(), last_health_ok = $2,
                       last_health_error = $3::jsonb WHERE company_id = $1""",
-            company_id, error is None, error,
-        )  # fmt: skip
+            company_id,
+            error is None,
+            error,
+        )
 
     async def synced(self, company_id: str) -> None:
         """Note a successful write."""
@@ -165,16 +224,19 @@ class CompanyBook:
         await self._pool.execute(
             """UPDATE companies SET setup_link_url = $2, setup_link_expires_at = $3,
                       updated_at = now() WHERE company_id = $1""",
-            company_id, url, expires_at,
-        )  # fmt: skip
+            company_id,
+            url,
+            expires_at,
+        )
 
     async def schedule_catchup(self, company_id: str, at: datetime) -> None:
         """Set the next background catch-up and count the attempt."""
         await self._pool.execute(
             """UPDATE companies SET next_catchup_at = $2, catchup_attempts = catchup_attempts + 1
                WHERE company_id = $1""",
-            company_id, at,
-        )  # fmt: skip
+            company_id,
+            at,
+        )
 
     async def due_for_catchup(self, now: datetime) -> list[Company]:
         """Parked companies whose catch-up time has come, and replays left unfinished.
@@ -211,3 +273,7 @@ def _company(row: asyncpg.Record) -> Company:
         setup_link_url=row["setup_link_url"],
         setup_link_expires_at=row["setup_link_expires_at"],
     )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()

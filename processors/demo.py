@@ -15,10 +15,11 @@ import uuid
 from collections import Counter
 from typing import Any
 
-import asyncpg
-
+from processors.db import connect_pool
 from processors.devstack import DevStack, run_coroutine
+from processors.dlq_index import DlqIndex
 from processors.errors import QbdSyncError
+from processors.ledger import Ledger
 from processors.logs import configure_logging
 from processors.testing import RunningService, TopicReader, async_wait_for, produce
 from schemas import EventType
@@ -53,56 +54,159 @@ def _stream(company: str, ids: dict[str, str], n: int) -> list[dict[str, Any]]:
     """One company's business events, in the order an app would publish them."""
     line = {"item_id": "svc_consult", "quantity": 2, "rate": "150.00", "amount": "300.00"}
     return [
-        _event(EventType.MAPPING_SET, company, {"object_type": "account", "app_id": "income",
-                                                "qbd_id": ids["Consulting Income"]}),
-        _event(EventType.MAPPING_SET, company, {"object_type": "account", "app_id": "supplies",
-                                                "qbd_id": ids["Office Supplies"]}),
-        _event(EventType.MAPPING_SET, company, {"object_type": "account", "app_id": "undeposited",
-                                                "qbd_id": ids["Undeposited Funds"]}),
-        _event(EventType.MAPPING_SET, company, {"object_type": "terms", "app_id": "net30",
-                                                "qbd_id": ids["Net 30"]}),
-        _event(EventType.CUSTOMER_UPSERTED, company, {
-            "customer_id": "cus_1", "name": f"Rivera Household {n}", "email": "m@rivera.example",
-            "billing_address": {"line1": "12 Elm St", "city": "Springfield", "state": "IL"}}),
-        _event(EventType.VENDOR_UPSERTED, company, {"vendor_id": "ven_1",
-                                                   "name": f"Pipe Supply Co {n}"}),
-        _event(EventType.ITEM_UPSERTED, company, {
-            "item_id": "svc_consult", "name": f"Site visit {n}", "kind": "service",
-            "price": "150.00", "income_account_id": "income"}),
-        _event(EventType.ITEM_UPSERTED, company, {
-            "item_id": "prd_valve", "name": f"Brass valve {n}", "kind": "non_inventory",
-            "price": "24.00", "income_account_id": "income"}),
+        _event(
+            EventType.MAPPING_SET,
+            company,
+            {"object_type": "account", "app_id": "income", "qbd_id": ids["Consulting Income"]},
+        ),
+        _event(
+            EventType.MAPPING_SET,
+            company,
+            {"object_type": "account", "app_id": "supplies", "qbd_id": ids["Office Supplies"]},
+        ),
+        _event(
+            EventType.MAPPING_SET,
+            company,
+            {"object_type": "account", "app_id": "undeposited", "qbd_id": ids["Undeposited Funds"]},
+        ),
+        _event(
+            EventType.MAPPING_SET,
+            company,
+            {"object_type": "terms", "app_id": "net30", "qbd_id": ids["Net 30"]},
+        ),
+        _event(
+            EventType.CUSTOMER_UPSERTED,
+            company,
+            {
+                "customer_id": "cus_1",
+                "name": f"Rivera Household {n}",
+                "email": "m@rivera.example",
+                "billing_address": {"line1": "12 Elm St", "city": "Springfield", "state": "IL"},
+            },
+        ),
+        _event(
+            EventType.VENDOR_UPSERTED,
+            company,
+            {"vendor_id": "ven_1", "name": f"Pipe Supply Co {n}"},
+        ),
+        _event(
+            EventType.ITEM_UPSERTED,
+            company,
+            {
+                "item_id": "svc_consult",
+                "name": f"Site visit {n}",
+                "kind": "service",
+                "price": "150.00",
+                "income_account_id": "income",
+            },
+        ),
+        _event(
+            EventType.ITEM_UPSERTED,
+            company,
+            {
+                "item_id": "prd_valve",
+                "name": f"Brass valve {n}",
+                "kind": "non_inventory",
+                "price": "24.00",
+                "income_account_id": "income",
+            },
+        ),
         # The payment arrives before its invoice: it waits, then applies by itself.
-        _event(EventType.PAYMENT_RECEIVED, company, {
-            "payment_id": "pay_1", "customer_id": "cus_1", "transaction_date": "2026-11-26",
-            "total_amount": "300.00", "applied_to": [{"invoice_id": "inv_1", "amount": "300.00"}],
-            "deposit_account_id": "undeposited", "ref_number": "CHK-1001"}),
-        _event(EventType.INVOICE_CREATED, company, {
-            "invoice_id": "inv_1", "customer_id": "cus_1", "transaction_date": "2026-11-24",
-            "ref_number": "INV-1", "terms_id": "net30", "lines": [line]}),
-        _event(EventType.INVOICE_CREATED, company, {
-            "invoice_id": "inv_2", "customer_id": "cus_1", "transaction_date": "2026-11-25",
-            "ref_number": "INV-2", "lines": [line, {"item_id": "prd_valve", "quantity": 3,
-                                                    "rate": "24.00", "amount": "72.00"}]}),
-        _event(EventType.BILL_CREATED, company, {
-            "bill_id": "bill_1", "vendor_id": "ven_1", "transaction_date": "2026-11-20",
-            "ref_number": "PS-881", "expense_lines": [{"account_id": "supplies",
-                                                       "amount": "48.10", "memo": "Fittings"}]}),
-        _event(EventType.SALES_RECEIPT_CREATED, company, {
-            "sales_receipt_id": "sr_1", "customer_id": "cus_1", "transaction_date": "2026-11-25",
-            "deposit_account_id": "undeposited", "ref_number": "SR-1", "lines": [line]}),
-        _event(EventType.PURCHASE_ORDER_CREATED, company, {
-            "purchase_order_id": "po_1", "vendor_id": "ven_1", "transaction_date": "2026-11-21",
-            "ref_number": "PO-1", "lines": [{"item_id": "prd_valve", "quantity": 50,
-                                             "rate": "20.00", "amount": "1000.00"}]}),
+        _event(
+            EventType.PAYMENT_RECEIVED,
+            company,
+            {
+                "payment_id": "pay_1",
+                "customer_id": "cus_1",
+                "transaction_date": "2026-11-26",
+                "total_amount": "300.00",
+                "applied_to": [{"invoice_id": "inv_1", "amount": "300.00"}],
+                "deposit_account_id": "undeposited",
+                "ref_number": "CHK-1001",
+            },
+        ),
+        _event(
+            EventType.INVOICE_CREATED,
+            company,
+            {
+                "invoice_id": "inv_1",
+                "customer_id": "cus_1",
+                "transaction_date": "2026-11-24",
+                "ref_number": "INV-1",
+                "terms_id": "net30",
+                "lines": [line],
+            },
+        ),
+        _event(
+            EventType.INVOICE_CREATED,
+            company,
+            {
+                "invoice_id": "inv_2",
+                "customer_id": "cus_1",
+                "transaction_date": "2026-11-25",
+                "ref_number": "INV-2",
+                "lines": [
+                    line,
+                    {"item_id": "prd_valve", "quantity": 3, "rate": "24.00", "amount": "72.00"},
+                ],
+            },
+        ),
+        _event(
+            EventType.BILL_CREATED,
+            company,
+            {
+                "bill_id": "bill_1",
+                "vendor_id": "ven_1",
+                "transaction_date": "2026-11-20",
+                "ref_number": "PS-881",
+                "expense_lines": [
+                    {"account_id": "supplies", "amount": "48.10", "memo": "Fittings"}
+                ],
+            },
+        ),
+        _event(
+            EventType.SALES_RECEIPT_CREATED,
+            company,
+            {
+                "sales_receipt_id": "sr_1",
+                "customer_id": "cus_1",
+                "transaction_date": "2026-11-25",
+                "deposit_account_id": "undeposited",
+                "ref_number": "SR-1",
+                "lines": [line],
+            },
+        ),
+        _event(
+            EventType.PURCHASE_ORDER_CREATED,
+            company,
+            {
+                "purchase_order_id": "po_1",
+                "vendor_id": "ven_1",
+                "transaction_date": "2026-11-21",
+                "ref_number": "PO-1",
+                "lines": [
+                    {"item_id": "prd_valve", "quantity": 50, "rate": "20.00", "amount": "1000.00"}
+                ],
+            },
+        ),
         # QuickBooks already has a customer of this name: a data error the user must fix.
-        _event(EventType.CUSTOMER_UPSERTED, company, {"customer_id": "cus_dup",
-                                                      "name": "Acme Corporation"}),
+        _event(
+            EventType.CUSTOMER_UPSERTED,
+            company,
+            {"customer_id": "cus_dup", "name": "Acme Corporation"},
+        ),
         # Nobody mapped this customer yet: the invoice waits and the user is told what to map.
-        _event(EventType.INVOICE_CREATED, company, {
-            "invoice_id": "inv_walkin", "customer_id": "cus_walkin",
-            "transaction_date": "2026-11-25", "lines": [line]}),
-    ]  # fmt: skip
+        _event(
+            EventType.INVOICE_CREATED,
+            company,
+            {
+                "invoice_id": "inv_walkin",
+                "customer_id": "cus_walkin",
+                "transaction_date": "2026-11-25",
+                "lines": [line],
+            },
+        ),
+    ]
 
 
 async def _at_least(reader: TopicReader, count: int) -> bool:
@@ -117,20 +221,17 @@ class _Demo:
         self.end_users: dict[str, str] = {}
 
     async def ledger(self) -> dict[str, Counter[str]]:
-        conn = await asyncpg.connect(self.stack.postgres.dsn)
+        pool = await connect_pool(self.stack.postgres.dsn, min_size=1, max_size=1)
         try:
-            rows = await conn.fetch("SELECT company_id, status FROM ledger")
-            replays = await conn.fetch(
-                "SELECT company_id, count(*) AS n FROM dlq_index WHERE status = 'replayed' "
-                "GROUP BY company_id"
-            )
+            statuses = await Ledger(pool).counts_by_company()
+            replays = await DlqIndex(pool).replayed_counts()
         finally:
-            await conn.close()
+            await pool.close()
         counts: dict[str, Counter[str]] = {}
-        for row in rows:
-            counts.setdefault(row["company_id"], Counter())[row["status"]] += 1
-        for row in replays:
-            counts.setdefault(row["company_id"], Counter())["parked then replayed"] += row["n"]
+        for (company, status), n in statuses.items():
+            counts.setdefault(company, Counter())[status] += n
+        for company, n in replays.items():
+            counts.setdefault(company, Counter())["parked then replayed"] += n
         return counts
 
     async def run(self) -> bool:
@@ -144,14 +245,21 @@ class _Demo:
             for reader in (attention, results, rejected):
                 await reader.close()
 
-    async def _script(self, attention: TopicReader, results: TopicReader,
-                      rejected: TopicReader) -> bool:  # fmt: skip
+    async def _script(
+        self, attention: TopicReader, results: TopicReader, rejected: TopicReader
+    ) -> bool:
         _say("1. Connecting three companies (company.connect_requested -> setup links)")
-        await produce(self.settings, [
-            _event(EventType.COMPANY_CONNECT_REQUESTED, company, {"company_name": name,
-                                                                  "email": "owner@example.com"})
-            for company, name in _COMPANIES
-        ])  # fmt: skip
+        await produce(
+            self.settings,
+            [
+                _event(
+                    EventType.COMPANY_CONNECT_REQUESTED,
+                    company,
+                    {"company_name": name, "email": "owner@example.com"},
+                )
+                for company, name in _COMPANIES
+            ],
+        )
         links = await attention.wait_for(lambda evs: len(evs) >= len(_COMPANIES), timeout=90)
         for event in links:
             _say(f"   {event['companyid']}: setup link {event['data']['auth_flow_url']}")
@@ -197,8 +305,11 @@ class _Demo:
     def _end_users(self) -> dict[str, str]:
         from conductor import Conductor
 
-        client = Conductor(api_key=self.settings.secret("conductor_secret_key"),
-                           base_url=self.sim.base_url, max_retries=0)  # fmt: skip
+        client = Conductor(
+            api_key=self.settings.secret("conductor_secret_key"),
+            base_url=self.sim.base_url,
+            max_retries=0,
+        )
         return {user.source_id: user.id for user in client.end_users.list().data}
 
     def _list_ids(self, company: str) -> dict[str, str]:
@@ -209,8 +320,9 @@ class _Demo:
             for obj in self.sim.objects(end_user, kind)
         }
 
-    async def _summary(self, attention: TopicReader, results: TopicReader,
-                       rejected: TopicReader) -> bool:  # fmt: skip
+    async def _summary(
+        self, attention: TopicReader, results: TopicReader, rejected: TopicReader
+    ) -> bool:
         counts = await self.ledger()
         outcome = Counter(event["type"] for event in results.events())
         _say("\nWhat happened")
@@ -220,11 +332,21 @@ class _Demo:
             status = counts.get(company, Counter())
             end_user = self.end_users[company]
             created = sum(
-                1 for kind in ("customers", "vendors", "service-items", "non-inventory-items",
-                               "invoices", "receive-payments", "bills", "sales-receipts",
-                               "purchase-orders")
-                for obj in self.sim.objects(end_user, kind) if obj.get("externalId")
-            )  # fmt: skip
+                1
+                for kind in (
+                    "customers",
+                    "vendors",
+                    "service-items",
+                    "non-inventory-items",
+                    "invoices",
+                    "receive-payments",
+                    "bills",
+                    "sales-receipts",
+                    "purchase-orders",
+                )
+                for obj in self.sim.objects(end_user, kind)
+                if obj.get("externalId")
+            )
             synced_writes = sum(
                 1
                 for e in results.events()
@@ -235,8 +357,10 @@ class _Demo:
             _say(
                 f"  {company} ({name}): " + ", ".join(f"{k} {v}" for k, v in sorted(status.items()))
             )
-            _say(f"      QuickBooks objects created: {created} ({match} the {synced_writes} "
-                 "synced writes)")  # fmt: skip
+            _say(
+                f"      QuickBooks objects created: {created} ({match} the {synced_writes} "
+                "synced writes)"
+            )
         _say("  needs-attention (what the app shows its users):")
         for event in attention.events():
             data = event["data"]

@@ -16,63 +16,39 @@ import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.partitioner import DefaultPartitioner
 
-from processors.backoff import Backoff
+from processors.backoff import Backoff, pause
 from processors.config import Settings
+from processors.errors import Halted
 from processors.intake import Accepted, decode
 from processors.kafka import client_options
 from processors.lanes import LaneScheduler
 from processors.logs import get_logger
 from processors.metrics import Metrics
 from processors.offsets import OffsetTracker
-from schemas import EventData, InboundEvent
+from processors.work import Partition, RejectedRecord, SourcePosition, Work, WorkKind
 
-__all__ = ["Engine", "Halted", "Work", "WorkProcessor"]
+__all__ = ["Engine", "WorkProcessor"]
 
 log = get_logger("engine")
 _COMMIT_INTERVAL = 0.5
 _GIVE_UP_AFTER = 5
 
 
-@dataclass(slots=True)
-class Work:
-    """One inbound record on its way through a company's lane."""
-
-    company_id: str
-    event: InboundEvent[EventData]
-    raw: bytes
-    key: bytes | None
-    headers: list[tuple[str, bytes]]
-    timestamp: int
-    tp: TopicPartition | None = None  # None: follow-up work whose offset is already committed
-    offset: int = -1
-    epoch: int = 0
-    home: TopicPartition | None = None  # the partition that owns this company's lane
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-class Halted(Exception):
-    """Raised by a processor when consuming must stop (our Conductor key is rejected)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 class WorkProcessor(Protocol):
-    """What runs one work item to a durable end state."""
+    """What runs one work item to a durable end state (``processors.pipeline.LaneProcessor``)."""
 
     async def process(self, work: Work) -> list[Work]:
         """Run ``work``; return follow-up work for the same lane (e.g. released waiters)."""
         ...
 
-    async def rejected(self, record: Any, reason: str) -> None:
+    async def rejected(self, record: RejectedRecord) -> None:
         """Record an unprocessable input record (publish it to the rejected topic)."""
         ...
 
@@ -84,6 +60,10 @@ class WorkProcessor(Protocol):
         """End ``work`` after repeated unexpected failures; False if it is an outage to wait out."""
         ...
 
+    def assigned(self) -> None:
+        """Told after every rebalance: what is cached about companies may be stale."""
+        ...
+
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, engine: Engine) -> None:
@@ -93,7 +73,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._engine.release(set(revoked))
 
     async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
-        self._engine.on_assigned()
+        self._engine.assigned()
         log.info(
             "partitions assigned",
             partitions=sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned),
@@ -110,7 +90,6 @@ class Engine:
         *,
         on_heartbeat: Callable[[], None] = lambda: None,
         on_halt: Callable[[str | None], None] = lambda _reason: None,
-        on_assigned: Callable[[], None] = lambda: None,
         revoke_grace: float = 20.0,
         metrics: Metrics | None = None,
         work_backoff: Backoff | None = None,
@@ -119,8 +98,6 @@ class Engine:
         self._processor = processor
         self._on_heartbeat = on_heartbeat
         self._on_halt = on_halt
-        # Told after every rebalance: state cached about companies may have changed elsewhere.
-        self.on_assigned = on_assigned
         self._revoke_grace = revoke_grace
         self._metrics = metrics
         self._work_backoff = work_backoff or Backoff(initial=0.5, cap=30.0)
@@ -194,11 +171,20 @@ class Engine:
     async def _admit(self, tp: TopicPartition, record: Any) -> None:
         epoch = self.offsets.track(tp, record.offset)
         self.fetched += 1
+        source = SourcePosition(topic=tp.topic, partition=tp.partition, offset=record.offset)
+        headers = tuple(record.headers or ())
         outcome = decode(record.value, record.key, max_bytes=self._settings.max_record_bytes)
         if not isinstance(outcome, Accepted):
             if self._metrics is not None:
                 self._metrics.record_rejected(outcome.kind)
-            await self._retrying(lambda: self._processor.rejected(record, outcome.reason))
+            rejected = RejectedRecord(
+                key=record.key,
+                value=record.value,
+                headers=headers,
+                reason=outcome.reason,
+                source=source,
+            )
+            await self._retrying(lambda: self._processor.rejected(rejected))
             self.offsets.done(tp, record.offset, epoch=epoch)
             return
         event = outcome.event
@@ -207,18 +193,32 @@ class Engine:
         self.lanes.push(
             event.companyid,
             Work(
+                kind=WorkKind.EVENT,
                 company_id=event.companyid,
                 event=event,
                 raw=record.value,
                 key=record.key,
-                headers=list(record.headers or ()),
+                headers=headers,
                 timestamp=record.timestamp,
-                tp=tp,
-                offset=record.offset,
+                source=source,
                 epoch=epoch,
-                home=tp,
+                home=Partition(tp.topic, tp.partition),
             ),
         )
+
+    def assigned(self) -> None:
+        """After a rebalance: tell the processor its cached company state may be stale."""
+        self._processor.assigned()
+
+    def home_of(self, company: str) -> Partition | None:
+        """The partition that owns ``company``'s lane, if this instance is assigned it."""
+        topic = self._settings.input_topics[0]
+        partitions = sorted(self._consumer.partitions_for_topic(topic) or [])
+        if not partitions:
+            return None
+        partition = DefaultPartitioner()(company.encode(), partitions, partitions)
+        home = TopicPartition(topic, partition)
+        return Partition(topic, partition) if home in self._consumer.assignment() else None
 
     def push(self, work: Work) -> None:
         """Queue follow-up work in its company's lane and start what can start."""
@@ -241,8 +241,10 @@ class Engine:
             )
             for follow_up in follow_ups:
                 self.lanes.push(follow_up.company_id, follow_up)
-            if work.tp is not None:
-                self.offsets.done(work.tp, work.offset, epoch=work.epoch)
+            if work.commits and work.source is not None:
+                source = work.source
+                tp = TopicPartition(source.topic, source.partition)
+                self.offsets.done(tp, source.offset, epoch=work.epoch)
         finally:
             self._running.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
             self.lanes.finish(key)
@@ -283,7 +285,7 @@ class Engine:
                     attempt=attempt,
                     retry_in=round(delay, 2),
                 )
-                await asyncio.sleep(delay)
+                await pause(delay)
 
     async def _halted(self, reason: str) -> None:
         """Stop fetching and dispatching until the Conductor key works again."""
@@ -300,7 +302,7 @@ class Engine:
         attempt = 0
         while not self._stopping.is_set():
             attempt += 1
-            await asyncio.sleep(backoff.delay(attempt, random.random()))
+            await pause(backoff.delay(attempt, random.random()))
             with contextlib.suppress(Exception):
                 if await self._processor.key_works():
                     break
@@ -339,8 +341,9 @@ class Engine:
         """On revoke: drop queued work, give running work a grace period, commit, forget."""
         if not revoked:
             return
-        dropped = self.lanes.drop(lambda work: work.home in revoked)
-        running = [task for task, work in self._running.items() if work.home in revoked]
+        gone = {Partition(tp.topic, tp.partition) for tp in revoked}
+        dropped = self.lanes.drop(lambda work: work.home in gone)
+        running = [task for task, work in self._running.items() if work.home in gone]
         if running:
             _, late = await asyncio.wait(running, timeout=self._revoke_grace)
             for task in late:

@@ -4,7 +4,12 @@
     ├── ConfigError              a setting is missing or malformed (fix the named variable)
     ├── UsageError               the command line itself is wrong (exit 2)
     ├── DependencyUnavailable    broker, PostgreSQL or Conductor cannot be reached (retry later)
-    └── StackError               the embedded dev stack could not start (see the message)
+    ├── StackError               the embedded dev stack could not start (see the message)
+    ├── PlanError                an event cannot become a QuickBooks write (processors.writes)
+    └── LaneSignal               control flow inside a company's lane; never leaves the engine
+        ├── Halted               our own Conductor key is refused: stop consuming, probe, resume
+        └── Outcome              a Conductor call ended without the wanted answer: the policy's
+                                 decision (park, fail, halt) and the normalized error
 
 Library exceptions are wrapped at the edge with ``raise ... from exc`` so the CLI can print
 one actionable line and keep the traceback for ``--debug``.
@@ -12,9 +17,18 @@ one actionable line and keep the traceback for ``--debug``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from processors.outcome import Decision, NormalizedError
+
 __all__ = [
     "ConfigError",
     "DependencyUnavailable",
+    "Halted",
+    "LaneSignal",
+    "Outcome",
+    "PlanError",
     "QbdSyncError",
     "StackError",
     "UsageError",
@@ -45,3 +59,36 @@ class DependencyUnavailable(QbdSyncError):
 
 class StackError(QbdSyncError):
     """The embedded development stack could not start or stopped unexpectedly."""
+
+
+class PlanError(QbdSyncError):
+    """An event cannot be turned into a QuickBooks write; ``code`` names the rule."""
+
+    code = "PLAN_ERROR"
+
+    def __init__(self, message: str, *, user_facing_message: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.user_facing_message = user_facing_message or message
+
+
+class LaneSignal(QbdSyncError):
+    """Control flow inside a company's lane (caught by the pipeline or the engine)."""
+
+
+class Halted(LaneSignal):
+    """Consuming must stop: Conductor refuses our own API key. Nothing is lost or committed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Outcome(LaneSignal):
+    """A call ended without the wanted answer: what the policy decided, why, after how many."""
+
+    def __init__(self, decision: Decision, error: NormalizedError, attempts: int) -> None:
+        super().__init__(error.code)
+        self.decision = decision
+        self.error = error
+        self.attempts = attempts

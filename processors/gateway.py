@@ -54,6 +54,8 @@ class WriteResult:
     qbd_id: str
     revision_number: str | None
     ref_number: str | None
+    attempts: int = 1
+    """How many write attempts the event took (set by the writer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,13 @@ class ConductorGateway:
                     by_source.setdefault(user.source_id, user.id)
                 self._end_users = by_source
         return self._end_users.get(company_id)
+
+    async def key_works(self) -> bool:
+        """Probe our own key with a cheap call (listing end-users needs a valid key)."""
+        probe = "qbd-sync-key-probe"
+        self.forget(probe)
+        await self.end_user_for(probe)
+        return True
 
     def forget(self, company_id: str) -> None:
         """Drop the cached end-user of `company_id` (the next lookup asks Conductor again)."""

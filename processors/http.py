@@ -14,9 +14,8 @@ import contextlib
 import socket
 from collections.abc import Iterator, Sequence
 from types import TracebackType
-from typing import Any, Final
+from typing import Final
 
-import orjson
 import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -29,6 +28,7 @@ from processors.errors import ConfigError
 from processors.health import Health
 from processors.ingress import Ingress
 from processors.metrics import Metrics
+from processors.responses import json_response
 
 __all__ = ["HttpServer", "build_app"]
 
@@ -37,10 +37,6 @@ _INGRESS_DISABLED: Final = (
     "webhook ingress is disabled because QBD_SYNC_WEBHOOK_SECRET is unset; "
     "set it to accept signed events on POST /v1/events"
 )
-
-
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status, headers, media_type="application/json")
 
 
 def build_app(
@@ -54,24 +50,24 @@ def build_app(
 
     async def healthz(_request: Request) -> Response:
         if health.alive:
-            return _json(200, {"status": "ok"}, _NO_STORE)
+            return json_response(200, {"status": "ok"})
         body = {"status": "stalled", "heartbeat_age_s": round(health.heartbeat_age_s, 3)}
-        return _json(503, body, _NO_STORE)
+        return json_response(503, body)
 
     async def readyz(_request: Request) -> Response:
         snapshot = health.snapshot()
-        return _json(200 if snapshot["ready"] else 503, snapshot, _NO_STORE)
+        return json_response(200 if snapshot["ready"] else 503, snapshot)
 
     async def metrics_text(_request: Request) -> Response:
         body, content_type = metrics.render()
         return Response(body, headers=_NO_STORE, media_type=content_type)
 
     async def ingress_disabled(_request: Request) -> Response:
-        return _json(404, {"error": _INGRESS_DISABLED})
+        return json_response(404, {"error": _INGRESS_DISABLED})
 
     async def http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        return _json(exc.status_code, {"error": exc.detail}, dict(exc.headers or {}))
+        return json_response(exc.status_code, {"error": exc.detail}, dict(exc.headers or {}))
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),

@@ -48,6 +48,7 @@ from starlette.responses import Response
 
 from processors.intake import DEFAULT_MAX_BYTES, Accepted, decode
 from processors.logs import get_logger
+from processors.responses import json_response
 
 if TYPE_CHECKING:
     from processors.metrics import Metrics
@@ -102,10 +103,6 @@ class _Refused(Exception):
             self.body["errors"] = errors
 
 
-def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status, headers, media_type="application/json")
-
-
 class Ingress:
     """Verifies, validates and forwards signed CloudEvents posted over HTTP."""
 
@@ -154,10 +151,10 @@ class Ingress:
                 client=request.client.host if request.client else None,
             )
             headers = {"Retry-After": "5"} if refused.status == 503 else None
-            return _json(refused.status, refused.body, headers)
+            return json_response(refused.status, refused.body, headers)
         self._count("accepted", len(ids))
         _log.info("ingress_accepted", events=len(ids))
-        return _json(202, {"accepted": len(ids), "ids": ids})
+        return json_response(202, {"accepted": len(ids), "ids": ids})
 
     async def _read_body(self, request: Request) -> bytes:
         limit = self.max_body_bytes

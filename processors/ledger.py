@@ -123,8 +123,14 @@ class Ledger:
                 ON CONFLICT (event_id) DO NOTHING
                 RETURNING event_id, company_id, event_type, body_hash, status, attempts,
                           attempt_started_at, qbd_object_type, qbd_id, error, result_published""",
-            event_id, company_id, event_type, digest, topic, partition, offset,
-        )  # fmt: skip
+            event_id,
+            company_id,
+            event_type,
+            digest,
+            topic,
+            partition,
+            offset,
+        )
         if row is None:
             row = await self._pool.fetchrow(_SELECT_ONE, event_id)
         assert row is not None
@@ -154,16 +160,19 @@ class Ledger:
                       error = NULL, raw = NULL, waiting_on_type = NULL, waiting_on_app_id = NULL,
                       updated_at = now()
                WHERE event_id = $1""",
-            event_id, qbd_object_type, qbd_id,
-        )  # fmt: skip
+            event_id,
+            qbd_object_type,
+            qbd_id,
+        )
 
     async def failed(self, event_id: str, error: dict[str, Any]) -> None:
         """Record the final failure of the event."""
         await self._pool.execute(
             """UPDATE ledger SET status = 'failed', error = $2, raw = NULL, updated_at = now()
                WHERE event_id = $1""",
-            event_id, error,
-        )  # fmt: skip
+            event_id,
+            error,
+        )
 
     async def waiting(self, event_id: str, *, on_type: str, on_app_id: str, raw: bytes) -> None:
         """Record that the event waits for a mapping; keep its bytes to run it later."""
@@ -171,8 +180,11 @@ class Ledger:
             """UPDATE ledger SET status = 'waiting_dependency', waiting_on_type = $2,
                       waiting_on_app_id = $3, raw = $4, updated_at = now()
                WHERE event_id = $1""",
-            event_id, on_type, on_app_id, raw,
-        )  # fmt: skip
+            event_id,
+            on_type,
+            on_app_id,
+            raw,
+        )
 
     async def parked(self, event_id: str) -> None:
         """Record that the event sits in the DLQ (unless it already reached a final state)."""
@@ -235,9 +247,16 @@ class Ledger:
                       ARRAY(SELECT raw FROM waiting ORDER BY created_at) AS waiting_raw,
                       EXISTS(SELECT 1 FROM attention WHERE company_id = $2 AND code = $9
                              AND resolved_at IS NULL) AS attention_open""",
-            event_id, company_id, object_type, app_id, qbd_object_type, qbd_id,
-            revision_number, mapping_source, attention_code,
-        )  # fmt: skip
+            event_id,
+            company_id,
+            object_type,
+            app_id,
+            qbd_object_type,
+            qbd_id,
+            revision_number,
+            mapping_source,
+            attention_code,
+        )
         assert row is not None
         waiting = [
             Waiting(event, bytes(raw))
@@ -269,8 +288,10 @@ class Ledger:
                WHERE company_id = $1 AND status = 'waiting_dependency'
                  AND waiting_on_type = $2 AND waiting_on_app_id = $3
                ORDER BY created_at""",
-            company_id, on_type, on_app_id,
-        )  # fmt: skip
+            company_id,
+            on_type,
+            on_app_id,
+        )
         return [Waiting(row["event_id"], bytes(row["raw"])) for row in rows if row["raw"]]
 
     async def counts(self, company_id: str | None = None) -> dict[str, int]:
@@ -281,3 +302,10 @@ class Ledger:
             company_id,
         )
         return {row["status"]: row["n"] for row in rows}
+
+    async def counts_by_company(self) -> dict[tuple[str, str], int]:
+        """Events per (company, status)."""
+        rows = await self._pool.fetch(
+            "SELECT company_id, status, count(*) AS n FROM ledger GROUP BY company_id, status"
+        )
+        return {(row["company_id"], row["status"]): row["n"] for row in rows}

@@ -55,8 +55,10 @@ class MappingStore:
         row = await self._pool.fetchrow(
             """SELECT * FROM mappings
                WHERE company_id = $1 AND object_type = $2 AND app_id = $3""",
-            company_id, object_type, app_id,
-        )  # fmt: skip
+            company_id,
+            object_type,
+            app_id,
+        )
         return None if row is None else _mapping(row)
 
     async def put(
@@ -77,8 +79,13 @@ class MappingStore:
                ON CONFLICT (company_id, object_type, app_id) DO UPDATE
                   SET qbd_id = EXCLUDED.qbd_id, revision_number = EXCLUDED.revision_number,
                       source = EXCLUDED.source, updated_at = now()""",
-            company_id, object_type, app_id, qbd_id, revision_number, source,
-        )  # fmt: skip
+            company_id,
+            object_type,
+            app_id,
+            qbd_id,
+            revision_number,
+            source,
+        )
 
     async def all(self, company_id: str | None = None) -> list[Mapping]:
         """Every mapping (of one company), ordered for export."""

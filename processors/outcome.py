@@ -21,10 +21,12 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+import asyncpg
 import conductor
 import httpx
 
 from processors.backoff import Backoff
+from processors.errors import DependencyUnavailable
 
 __all__ = [
     "Action",
@@ -35,6 +37,7 @@ __all__ = [
     "OutcomePolicy",
     "Phase",
     "classify",
+    "is_outage",
     "normalize",
 ]
 
@@ -108,6 +111,22 @@ class NormalizedError:
         """The fields as a JSON-ready dict (snake_case keys)."""
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, object]) -> NormalizedError:
+        """A NormalizedError back from ``as_dict()`` JSON (the ledger, a company row)."""
+        status = stored.get("http_status")
+        retry_after = stored.get("retry_after")
+        return cls(
+            type=str(stored.get("type") or ""),
+            code=str(stored.get("code") or ""),
+            message=str(stored.get("message") or ""),
+            user_facing_message=str(stored.get("user_facing_message") or ""),
+            http_status=status if isinstance(status, int) else None,
+            integration_code=_text(stored.get("integration_code")),
+            request_id=_text(stored.get("request_id")),
+            retry_after=float(retry_after) if isinstance(retry_after, int | float) else None,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Classification:
@@ -145,6 +164,27 @@ def normalize(exc: BaseException, *, now: float | None = None) -> NormalizedErro
         message=_describe(exc),
         user_facing_message=_INTERNAL_MESSAGE,
     )
+
+
+_OUTAGES: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    DependencyUnavailable,  # the broker (wrapped at the Kafka edge), or another dependency
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    conductor.APIError,
+    httpx.HTTPError,
+)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether an unexpected exception is a dependency away for a while (wait it out).
+
+    Anything else raised again and again by one event is a bug: after a few tries the event
+    ends ``failed`` so its lane and partition move on.
+    """
+    return isinstance(exc, _OUTAGES)
 
 
 def classify(err: NormalizedError, *, phase: Phase) -> Classification:

@@ -72,8 +72,18 @@ class Publisher:
     async def send(
         self, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()
     ) -> SentRecord:
-        """Send one record and wait for the broker's acknowledgement."""
-        meta: Any = await self._producer.send_and_wait(topic, value, key=key, headers=list(headers))
+        """Send one record and wait for the broker's acknowledgement.
+
+        Raises ``DependencyUnavailable`` when the broker does not take it (an outage).
+        """
+        try:
+            meta: Any = await self._producer.send_and_wait(
+                topic, value, key=key, headers=list(headers)
+            )
+        except KafkaError as exc:
+            raise DependencyUnavailable(
+                f"the broker did not take a record for {topic}: {exc}"
+            ) from exc
         return SentRecord(meta.topic, meta.partition, meta.offset)
 
     async def result(
@@ -86,9 +96,13 @@ class Publisher:
             else OutboundType.SYNC_FAILED
         )
         body = make_cloudevent(
-            kind, SOURCE, company_id, result, id=f"{result.event_id}:result",
+            kind,
+            SOURCE,
+            company_id,
+            result,
+            id=f"{result.event_id}:result",
             traceparent=traceparent,
-        )  # fmt: skip
+        )
         await self.send(self._settings.sync_results_topic, company_id.encode(), body)
 
     async def attention(self, company_id: str, data: AttentionData, *, resolved: bool) -> None:

@@ -276,12 +276,25 @@ class ReferencePuller:
         for resource, object_type in LIST_RESOURCES[lst]:
             batch: list[dict[str, Any]] = []
 
-            async def flush(batch: list[dict[str, Any]], resource: str = resource,
-                            object_type: str = object_type) -> None:  # fmt: skip
+            async def flush(
+                batch: list[dict[str, Any]],
+                resource: str = resource,
+                object_type: str = object_type,
+            ) -> None:
                 nonlocal newest
                 newest = _newer(newest, batch)
-                await _finish(self._commit(company, lst, resource, object_type, batch, pass_id,
-                                           report, request_event_id))  # fmt: skip
+                await _finish(
+                    self._commit(
+                        company,
+                        lst,
+                        resource,
+                        object_type,
+                        batch,
+                        pass_id,
+                        report,
+                        request_event_id,
+                    )
+                )
 
             async for obj in self._gateway.iter_objects(end_user, resource, **filters):
                 batch.append(obj)

@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from aiokafka import TopicPartition
-from aiokafka.partitioner import DefaultPartitioner
 
 from processors.api import CompanyApi
 from processors.attention import AttentionBook
-from processors.catchup import CatchUp
 from processors.companies import CompanyBook
 from processors.config import Settings
 from processors.dashboard import Dashboard
 from processors.db import connect_pool
-from processors.engine import Engine, Work
+from processors.dlq_index import DlqIndex
+from processors.engine import Engine
 from processors.errors import ConfigError
 from processors.gateway import ConductorGateway
 from processors.health import Health
@@ -34,14 +31,24 @@ from processors.logs import get_logger
 from processors.mappings import MappingStore
 from processors.metrics import Metrics
 from processors.migrate import apply_migrations
-from processors.operator import sync_requested_event
-from processors.parking import Parker
+from processors.outcome import OutcomePolicy
+from processors.pipeline import (
+    CatchUp,
+    CompanyConnection,
+    EndStates,
+    IdempotentWriter,
+    LaneProcessor,
+    Parker,
+    Reader,
+    Replayer,
+    ResultBook,
+    Syncer,
+)
 from processors.publish import Publisher
 from processors.reference import ReferencePuller
-from processors.replay import Replayer
-from processors.sync import Syncer
 from processors.tracing import Tracing
-from schemas import EventType, parse_event
+from processors.work import Work, WorkKind
+from schemas import SOURCE, EventType, parse_event, sync_requested
 
 __all__ = ["Service"]
 
@@ -49,20 +56,22 @@ log = get_logger("service")
 
 
 class Service:
-    """One qbd-sync processor: consumer engine, replayer, catch-up timer and HTTP."""
+    """One qbd-sync processor: consumer engine, lanes, catch-up timer and HTTP."""
 
-    def __init__(self, settings: Settings) -> None:
-        settings.require("kafka_bootstrap_servers", "database_url", "conductor_secret_key",
-                         command="run")  # fmt: skip
+    def __init__(self, settings: Settings, *, policy: OutcomePolicy | None = None) -> None:
+        settings.require(
+            "kafka_bootstrap_servers", "database_url", "conductor_secret_key", command="run"
+        )
         self.settings = settings
+        self.policy = policy or OutcomePolicy()
         self.health = Health()
         self.metrics = Metrics(health=self.health)
         self.pool: asyncpg.Pool | None = None
         self.publisher = Publisher(settings)
         self.gateway = ConductorGateway(settings, on_call=self.metrics.observe_conductor)
         self.engine: Engine | None = None
-        self.syncer: Syncer | None = None
-        self.replayer: Replayer | None = None
+        self.lanes: LaneProcessor | None = None
+        self.connection: CompanyConnection | None = None
         self.http: HttpServer | None = None
         self.dashboard: Dashboard | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -72,58 +81,124 @@ class Service:
         """Connect to everything, migrate, check topics, start HTTP."""
         settings = self.settings
         await apply_migrations(settings.secret("database_url"))
-        self.pool = await connect_pool(settings.secret("database_url"))
+        self.pool = pool = await connect_pool(settings.secret("database_url"))
         self.health.set_ok("database")
         options = client_options(settings)
         counts = await partition_counts(options, settings.input_topics)
         missing = [topic for topic in settings.input_topics if topic not in counts]
         if missing:
-            raise ConfigError(f"input topic(s) {', '.join(missing)} do not exist on the broker "
-                              "(create them, or fix QBD_SYNC_INPUT_TOPICS)")  # fmt: skip
+            raise ConfigError(
+                f"input topic(s) {', '.join(missing)} do not exist on the broker "
+                "(create them, or fix QBD_SYNC_INPUT_TOPICS)"
+            )
         if len(set(counts.values())) > 1:
             raise ConfigError(
                 "every input topic must have the same partition count so a company's lane "
                 f"lives on one instance; found {counts}"
             )
-        await ensure_topics(options, dict.fromkeys(outbound_topics(settings),
-                                                   next(iter(counts.values()))))  # fmt: skip
+        partitions = next(iter(counts.values()))
+        await ensure_topics(options, dict.fromkeys(outbound_topics(settings), partitions))
         await self.publisher.start()
         self.health.set_ok("broker")
-        ledger = Ledger(self.pool)
-        companies = CompanyBook(self.pool)
-        attention = AttentionBook(self.pool, self.publisher)
-        parker = Parker(self.pool, self.publisher, ledger, dlq_topic=settings.dlq_topic,
-                        group_id=settings.group_id)  # fmt: skip
-        self.syncer = Syncer(
-            ledger=ledger, mappings=MappingStore(self.pool), companies=companies,
-            attention=attention, parker=parker, gateway=self.gateway, publisher=self.publisher,
-            max_record_bytes=settings.max_record_bytes, metrics=self.metrics,
-            tracing=Tracing(enabled=settings.tracing),
-        )  # fmt: skip
-        self.replayer = Replayer(settings, self.pool, self.gateway, companies, attention,
-                                 self.publisher)  # fmt: skip
-        self.syncer.replayer = self.replayer
-        self.syncer.reference = ReferencePuller(self.pool, self.gateway, self.publisher,
-                                                topic=settings.reference_topic,
-                                                auto_map=settings.auto_map)  # fmt: skip
-        self.engine = Engine(settings, self.syncer, on_heartbeat=self._heartbeat,
-                             on_halt=self._on_halt, on_assigned=self.syncer.forget_states,
-                             metrics=self.metrics)  # fmt: skip
+        self.lanes = self._lanes(pool)
+        self.engine = Engine(
+            settings,
+            self.lanes,
+            on_heartbeat=self._heartbeat,
+            on_halt=self._on_halt,
+            metrics=self.metrics,
+        )
         self.health.set_ok("conductor")
+        companies = CompanyBook(pool)
         self.dashboard = Dashboard(
-            settings, self.pool, self.metrics, self.publisher, health=self.health,
-            lane_depths=self._lane_depths, request_replay=self.request_replay,
-        )  # fmt: skip
-        self._tasks.append(asyncio.create_task(self.dashboard.sample_forever(),
-                                               name="qbd-sync-dashboard-sampler"))  # fmt: skip
-        company_api = CompanyApi(companies, self.replayer, request_replay=self.request_replay,
-                                 publish_sync_request=self._publish_sync_request)  # fmt: skip
-        app = build_app(self.health, self.metrics, ingress=self._ingress(),
-                        extra_routes=[*self.dashboard.routes(), *company_api.routes()])  # fmt: skip
+            settings,
+            pool,
+            self.metrics,
+            self.publisher,
+            health=self.health,
+            lane_depths=self._lane_depths,
+            request_replay=self.request_replay,
+        )
+        self._tasks.append(
+            asyncio.create_task(self.dashboard.sample_forever(), name="qbd-sync-dashboard-sampler")
+        )
+        assert self.connection is not None
+        company_api = CompanyApi(
+            companies,
+            self.connection,
+            request_replay=self.request_replay,
+            publish_sync_request=self._publish_sync_request,
+        )
+        app = build_app(
+            self.health,
+            self.metrics,
+            ingress=self._ingress(),
+            extra_routes=[*self.dashboard.routes(), *company_api.routes()],
+        )
         self.http = HttpServer(app, settings.http_host, settings.http_port)
         await self.http.start()
-        log.info("qbd-sync started", http_port=self.http.port, group_id=settings.group_id,
-                 input_topics=settings.input_topics)  # fmt: skip
+        log.info(
+            "qbd-sync started",
+            http_port=self.http.port,
+            group_id=settings.group_id,
+            input_topics=settings.input_topics,
+        )
+
+    def _lanes(self, pool: asyncpg.Pool) -> LaneProcessor:
+        """Wire the pipeline: every collaborator is given in its constructor."""
+        settings, publisher, gateway = self.settings, self.publisher, self.gateway
+        ledger = Ledger(pool)
+        index = DlqIndex(pool)
+        attention = AttentionBook(pool, publisher)
+        tracing = Tracing(enabled=settings.tracing)
+        reader = Reader(self.policy)
+        self.connection = connection = CompanyConnection(
+            settings=settings,
+            companies=CompanyBook(pool),
+            attention=attention,
+            gateway=gateway,
+            publisher=publisher,
+            reader=reader,
+        )
+        results = ResultBook(publisher=publisher, ledger=ledger, tracing=tracing)
+        parker = Parker(
+            publisher=publisher,
+            index=index,
+            dlq_topic=settings.dlq_topic,
+            group_id=settings.group_id,
+        )
+        ends = EndStates(
+            ledger=ledger,
+            attention=attention,
+            connection=connection,
+            parker=parker,
+            results=results,
+            metrics=self.metrics,
+            max_record_bytes=settings.max_record_bytes,
+        )
+        syncer = Syncer(
+            ledger=ledger,
+            mappings=MappingStore(pool),
+            connection=connection,
+            ends=ends,
+            results=results,
+            reader=reader,
+            writer=IdempotentWriter(ledger=ledger, gateway=gateway, reader=reader),
+            reference=ReferencePuller(
+                pool, gateway, publisher, topic=settings.reference_topic, auto_map=settings.auto_map
+            ),
+        )
+        replayer = Replayer(
+            settings=settings, index=index, connection=connection, metrics=self.metrics
+        )
+        return LaneProcessor(
+            syncer=syncer,
+            replayer=replayer,
+            connection=connection,
+            gateway=gateway,
+            publisher=publisher,
+            tracing=tracing,
+        )
 
     def _ingress(self) -> Ingress | None:
         """The webhook ingress when QBD_SYNC_WEBHOOK_SECRET is set, producing to the input topic."""
@@ -145,9 +220,12 @@ class Service:
 
             await asyncio.gather(*(send_in_order(k, v) for k, v in by_key.items()))
 
-        return Ingress(self.settings.secret("webhook_secret"), produce,
-                       max_event_bytes=self.settings.max_record_bytes,
-                       metrics=self.metrics)  # fmt: skip
+        return Ingress(
+            self.settings.secret("webhook_secret"),
+            produce,
+            max_event_bytes=self.settings.max_record_bytes,
+            metrics=self.metrics,
+        )
 
     def _lane_depths(self) -> dict[str, int]:
         return {} if self.engine is None else dict(self.engine.lanes.depths())
@@ -194,47 +272,49 @@ class Service:
         if self.pool is not None:
             await self.pool.close()
 
-    def owns(self, company: str) -> bool:
-        """Whether this instance owns the company's lane (its key's partition is ours)."""
-        if self.engine is None:
-            return False
-        consumer = self.engine.consumer
-        topic = self.settings.input_topics[0]
-        partitions = sorted(consumer.partitions_for_topic(topic) or [])
-        if not partitions:
-            return False
-        partition = DefaultPartitioner()(company.encode(), partitions, partitions)
-        return any(tp.topic == topic and tp.partition == partition
-                   for tp in consumer.assignment())  # fmt: skip
-
     def request_replay(self, company: str) -> bool:
         """Queue a replay of ``company`` in its lane, if this instance owns it."""
-        if self.engine is None or not self.owns(company):
+        home = None if self.engine is None else self.engine.home_of(company)
+        if self.engine is None or home is None:
             return False
-        topic = self.settings.input_topics[0]
-        partitions = sorted(self.engine.consumer.partitions_for_topic(topic) or [])
+        event = parse_event(
+            {
+                "specversion": "1.0",
+                "id": f"catchup:{company}",
+                "type": EventType.SYNC_REQUESTED,
+                "source": SOURCE,
+                "companyid": company,
+                "data": {},
+            }
+        )
         # The replay belongs to the lane's partition: a revoke drops it with the lane's work.
-        home = TopicPartition(topic, DefaultPartitioner()(company.encode(), partitions,
-                                                          partitions))  # fmt: skip
-        event = parse_event({
-            "specversion": "1.0", "id": f"catchup:{company}:{datetime.now(UTC).timestamp()}",
-            "type": EventType.SYNC_REQUESTED, "source": "qbd-sync", "companyid": company,
-            "data": {},
-        })  # fmt: skip
-        self.engine.push(Work(company, event, b"", company.encode(), [], 0, home=home,
-                              extra={"replay": True}))  # fmt: skip
+        self.engine.push(
+            Work(
+                kind=WorkKind.REPLAY,
+                company_id=company,
+                event=event,
+                key=company.encode(),
+                home=home,
+            )
+        )
         return True
 
     async def _publish_sync_request(self, company: str) -> None:
         """Ask the instance that owns ``company`` to replay it (through the input topic)."""
-        await self.publisher.send(self.settings.input_topics[0], company.encode(),
-                                  sync_requested_event(company, "qbd-sync"))  # fmt: skip
+        await self.publisher.send(
+            self.settings.input_topics[0], company.encode(), sync_requested(company, SOURCE)
+        )
 
     async def _catchup_loop(self) -> None:
         """Low-frequency catch-up: replay parked companies whose backoff has elapsed."""
         assert self.pool is not None
-        catchup = CatchUp(CompanyBook(self.pool), self.settings.catchup_interval,
-                          self.request_replay)  # fmt: skip
+        assert self.connection is not None
+        catchup = CatchUp(
+            companies=CompanyBook(self.pool),
+            connection=self.connection,
+            first_delay=self.settings.catchup_interval,
+            request_replay=self.request_replay,
+        )
         await catchup.run_forever()
 
     def snapshot(self) -> dict[str, Any]:

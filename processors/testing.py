@@ -4,6 +4,9 @@
   Apache Kafka and PostgreSQL containers) for a whole test session.
 - ``unique_name``: topic, group and schema names that never collide between tests.
 - ``wait_for``: wait on a condition with a deadline, never a bare sleep.
+- ``set_testing``: one switch that shortens every backoff wait in the stack (the outcome
+  policy's retries, the engine's retries, the key probe), here and, through
+  ``testing_env()``, in processor processes a test starts.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from processors import backoff
 from processors.config import Settings, load_settings
 from processors.devstack import DEV_SECRET_KEY, DevStack
 from processors.errors import StackError
@@ -28,12 +32,27 @@ __all__ = [
     "create_topics",
     "pipeline_settings",
     "produce",
+    "set_testing",
+    "testing_env",
     "unique_name",
     "wait_for",
 ]
 
 _T = TypeVar("_T")
 _MARKER_HEADER = "qbd-test-marker"
+
+
+def set_testing(on: bool = True) -> None:
+    """Shorten every backoff wait in this process to at most ``backoff.TESTING_PAUSE``.
+
+    Decisions and attempt counts stay what production computes; only the waiting goes.
+    """
+    backoff.set_testing(on)
+
+
+def testing_env() -> dict[str, str]:
+    """Environment that turns the same switch on in a processor process a test starts."""
+    return {backoff.TESTING_ENV: "1"}
 
 
 def unique_name(prefix: str) -> str:
@@ -209,8 +228,9 @@ async def produce(
                 value, record_key = event, key
             else:
                 value, record_key = orjson.dumps(event), str(event.get("companyid", "")).encode()
-            sent.append(await producer.send(topic or settings.input_topics[0], value,
-                                            key=record_key))  # fmt: skip
+            sent.append(
+                await producer.send(topic or settings.input_topics[0], value, key=record_key)
+            )
         await producer.flush()
         ends: dict[int, int] = {}
         for future in sent:
@@ -289,8 +309,9 @@ class TopicReader:
         try:
             partitions = sorted(self._consumer.partitions_for_topic(self.topic) or ())
             for partition in partitions:
-                await producer.send_and_wait(self.topic, b"", partition=partition,
-                                             headers=[(_MARKER_HEADER, token)])  # fmt: skip
+                await producer.send_and_wait(
+                    self.topic, b"", partition=partition, headers=[(_MARKER_HEADER, token)]
+                )
         finally:
             await producer.stop()
         seen: set[int] = set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from schemas.control import sync_requested
 from schemas.envelope import Envelope
 from schemas.errors import (
     InvalidData,
@@ -117,4 +118,5 @@ __all__ = [
     "export_schemas",
     "make_cloudevent",
     "parse_event",
+    "sync_requested",
 ]

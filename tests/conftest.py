@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from processors.testing import TestStack
+from processors.testing import TestStack, set_testing
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +15,11 @@ def stack() -> Iterator[TestStack]:
     test_stack = TestStack(partitions=4).start()
     yield test_stack
     test_stack.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_real_backoff() -> Iterator[None]:
+    """No test sleeps through a real backoff (processors.testing.set_testing)."""
+    set_testing(True)
+    yield
+    set_testing(False)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -27,7 +26,6 @@ from urllib.parse import parse_qs, quote
 
 import asyncpg
 import orjson
-from aiokafka.errors import KafkaError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -35,12 +33,15 @@ from starlette.routing import BaseRoute, Route
 from processors.config import Settings
 from processors.dashboard._render import render_page, render_record
 from processors.dashboard._sampler import ThroughputSampler, counter_totals
-from processors.dashboard._store import DashboardStore, read_record
+from processors.dashboard._store import DashboardStore
+from processors.errors import DependencyUnavailable
 from processors.health import Health
+from processors.kafka import read_record
 from processors.logs import get_logger
 from processors.metrics import Metrics
 from processors.publish import Publisher
-from schemas import SOURCE, EventType
+from processors.responses import json_response
+from schemas import SOURCE, sync_requested
 
 __all__ = ["Dashboard"]
 
@@ -55,12 +56,6 @@ class _ActionError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-
-
-def _json(status: int, body: Any) -> Response:
-    return Response(
-        orjson.dumps(body), status, {"Cache-Control": "no-store"}, media_type="application/json"
-    )
 
 
 class Dashboard:
@@ -154,7 +149,7 @@ class Dashboard:
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     async def _summary_json(self, _request: Request) -> Response:
-        return _json(200, await self.summary())
+        return json_response(200, await self.summary())
 
     async def _record(self, request: Request) -> tuple[int, dict[str, Any]]:
         partition = int(request.path_params["partition"])
@@ -165,7 +160,7 @@ class Dashboard:
             return 404, {"error": f"no parked record at {topic}/{partition}/{offset}"}
         try:
             record = await read_record(self._settings, topic, partition, offset)
-        except (KafkaError, TimeoutError) as exc:
+        except (DependencyUnavailable, TimeoutError) as exc:
             return 503, {"error": f"could not read the DLQ from the broker ({type(exc).__name__})"}
         body: dict[str, Any] = {"index": entry, "record": None}
         if record is None:
@@ -187,7 +182,7 @@ class Dashboard:
 
     async def _record_json(self, request: Request) -> Response:
         status, body = await self._record(request)
-        return _json(status, body)
+        return json_response(status, body)
 
     async def _record_page(self, request: Request) -> Response:
         status, body = await self._record(request)
@@ -215,20 +210,11 @@ class Dashboard:
         return await self._action(request, act)
 
     async def _publish_sync_requested(self, company: str) -> None:
-        event = {
-            "specversion": "1.0",
-            "id": f"dashboard-replay:{company}:{time.time_ns()}",
-            "type": str(EventType.SYNC_REQUESTED),
-            "source": SOURCE,
-            "companyid": company,
-            "time": datetime.now(UTC).isoformat(),
-            "data": {},
-        }
         try:
             await self._publisher.send(
-                self._settings.input_topics[0], company.encode(), orjson.dumps(event)
+                self._settings.input_topics[0], company.encode(), sync_requested(company, SOURCE)
             )
-        except KafkaError as exc:
+        except DependencyUnavailable as exc:
             raise _ActionError(503, f"the broker did not take the replay request ({exc})") from exc
 
     async def _rerun(self, request: Request) -> Response:
@@ -251,7 +237,7 @@ class Dashboard:
             source = (row["source_topic"], row["source_partition"], row["source_offset"])
             try:
                 record = await read_record(self._settings, *source)
-            except (KafkaError, TimeoutError) as exc:
+            except (DependencyUnavailable, TimeoutError) as exc:
                 raise _ActionError(503, f"could not read the original event ({exc!r})") from exc
             if record is None or not record.value:
                 raise _ActionError(
@@ -303,7 +289,7 @@ class Dashboard:
             )
         if form:
             return RedirectResponse(f"/?notice={quote(body['message'])}", 303)
-        return _json(202, body)
+        return json_response(202, body)
 
     async def _given_token(self, request: Request, form: bool) -> str | None:
         header = request.headers.get("authorization", "")

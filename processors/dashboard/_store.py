@@ -5,21 +5,14 @@ Every query is bounded (``limit``), so the page stays fast with thousands of com
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import datetime
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
 
-from processors.config import Settings
-from processors.kafka import client_options
+from processors.dlq_index import DlqEntry, DlqIndex, ParkedAt
 
-__all__ = ["DashboardStore", "read_record"]
-
-_EMPTY_FETCHES = 5  # fetches that find nothing before the record counts as gone
+__all__ = ["DashboardStore"]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -42,19 +35,23 @@ class DashboardStore:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._dlq = DlqIndex(pool)
 
     async def companies(self, limit: int = 200) -> tuple[list[dict[str, Any]], int]:
         """Companies needing attention first (parked, most parked records), and the total."""
+        parked = await self._dlq.parked_counts()
         rows = await self._pool.fetch(
             """SELECT c.*, COALESCE(p.parked, 0) AS parked,
                       count(*) OVER () AS total
                FROM companies c
-               LEFT JOIN (SELECT company_id, count(*) AS parked FROM dlq_index
-                          WHERE status = 'parked' GROUP BY company_id) p USING (company_id)
+               LEFT JOIN unnest($2::text[], $3::bigint[]) AS p(company_id, parked)
+                 USING (company_id)
                ORDER BY (c.state = 'parked') DESC, COALESCE(p.parked, 0) DESC,
                         c.updated_at DESC, c.company_id
                LIMIT $1""",
             limit,
+            list(parked),
+            list(parked.values()),
         )
         total = int(rows[0]["total"]) if rows else 0
         companies = [
@@ -98,25 +95,15 @@ class DashboardStore:
         ]
 
     async def dlq(self, limit: int = 50, company_id: str | None = None) -> list[dict[str, Any]]:
-        """Recently parked records (still parked first), from ``dlq_index``."""
-        rows = await self._pool.fetch(
-            """SELECT * FROM dlq_index WHERE ($2::text IS NULL OR company_id = $2)
-               ORDER BY (status = 'parked') DESC, parked_at DESC, dlq_offset DESC LIMIT $1""",
-            limit,
-            company_id,
-        )
-        return [_dlq_row(row) for row in rows]
+        """Recently parked records (still parked first)."""
+        return [
+            _dlq_row(entry) for entry in await self._dlq.recent(limit=limit, company_id=company_id)
+        ]
 
     async def dlq_entry(self, partition: int, offset: int, topic: str) -> dict[str, Any] | None:
-        """One ``dlq_index`` row."""
-        row = await self._pool.fetchrow(
-            """SELECT * FROM dlq_index
-               WHERE dlq_topic = $1 AND dlq_partition = $2 AND dlq_offset = $3""",
-            topic,
-            partition,
-            offset,
-        )
-        return None if row is None else _dlq_row(row)
+        """One indexed DLQ record."""
+        entry = await self._dlq.at(ParkedAt(topic=topic, partition=partition, offset=offset))
+        return None if entry is None else _dlq_row(entry)
 
     async def failed(self, limit: int = 50) -> list[dict[str, Any]]:
         """Events QuickBooks refused for good, most recent first."""
@@ -171,46 +158,17 @@ class DashboardStore:
         )
 
 
-def _dlq_row(row: asyncpg.Record) -> dict[str, Any]:
+def _dlq_row(entry: DlqEntry) -> dict[str, Any]:
     return {
-        "company_id": row["company_id"],
-        "event_id": row["event_id"],
-        "dlq_topic": row["dlq_topic"],
-        "dlq_partition": row["dlq_partition"],
-        "dlq_offset": row["dlq_offset"],
-        "status": row["status"],
-        "reason": row["reason"],
-        "error_code": row["error_code"],
-        "original": [row["original_topic"], row["original_partition"], row["original_offset"]],
-        "parked_at": _iso(row["parked_at"]),
-        "replayed_at": _iso(row["replayed_at"]),
+        "company_id": entry.company_id,
+        "event_id": entry.event_id,
+        "dlq_topic": entry.dlq_topic,
+        "dlq_partition": entry.dlq_partition,
+        "dlq_offset": entry.dlq_offset,
+        "status": entry.status,
+        "reason": entry.reason,
+        "error_code": entry.error_code,
+        "original": [entry.original_topic, entry.original_partition, entry.original_offset],
+        "parked_at": _iso(entry.parked_at),
+        "replayed_at": _iso(entry.replayed_at),
     }
-
-
-async def read_record(
-    settings: Settings, topic: str, partition: int, offset: int, *, timeout_s: float = 10.0
-) -> Any | None:
-    """The record at ``topic/partition/offset``, or None when retention or compaction removed it.
-
-    Raises ``KafkaError`` (or ``TimeoutError``) when the broker cannot be asked.
-    """
-    tp = TopicPartition(topic, partition)
-    consumer = AIOKafkaConsumer(**client_options(settings), group_id=None, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign([tp])
-        async with asyncio.timeout(timeout_s):
-            # No end-offset check: some brokers (Tansu) report the last offset, not the next.
-            if (await consumer.beginning_offsets([tp]))[tp] > offset:
-                return None
-            consumer.seek(tp, offset)
-            for _ in range(_EMPTY_FETCHES):
-                # A fetch may start at the first record of the batch that holds ``offset``.
-                batches = await consumer.getmany(tp, timeout_ms=300)
-                for record in batches.get(tp, []):
-                    if record.offset >= offset:
-                        return record if record.offset == offset else None
-            return None
-    finally:
-        with contextlib.suppress(KafkaError):
-            await consumer.stop()

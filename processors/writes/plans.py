@@ -1,6 +1,6 @@
 """The data a write is planned from and planned into, its errors, and value conversions.
 
-PlanError                  the event cannot be turned into a QuickBooks write
+PlanError (processors.errors)  the event cannot be turned into a QuickBooks write
 ├── UnresolvedRef          an app id the write needs has no QuickBooks id yet (wait)
 ├── MissingIncomeAccount   a new item has no income account (final data failure)
 └── NotAWrite              the event type writes nothing to QuickBooks (engine bug)
@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
+from processors.errors import PlanError
 from schemas.inbound import Address
 from schemas.names import ObjectType
 from schemas.refs import Ref
@@ -63,17 +64,6 @@ class WritePlan:
     """The list object's name (customers, vendors, items): the lookup key of `find_created`."""
     transaction_date: date | None = None
     """The transaction's date: narrows the ambiguity scan of `find_created`."""
-
-
-class PlanError(Exception):
-    """The event cannot be turned into a QuickBooks write."""
-
-    code: str = "PLAN_ERROR"
-
-    def __init__(self, message: str, *, user_facing_message: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.user_facing_message = user_facing_message or message
 
 
 class UnresolvedRef(PlanError):

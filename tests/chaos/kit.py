@@ -40,7 +40,13 @@ from pydantic import SecretStr
 from processors.config import Settings, env_name
 from processors.devstack import DEV_SECRET_KEY
 from processors.markers import external_id_for
-from processors.testing import TopicReader, committed_positions, produce, unique_name
+from processors.testing import (
+    TopicReader,
+    committed_positions,
+    produce,
+    testing_env,
+    unique_name,
+)
 from schemas import EventType, example_event
 
 __all__ = [
@@ -593,7 +599,7 @@ class ProcessorProcess:
 
     def __init__(self, settings: Settings, log_path: Path, **env: str) -> None:
         self._env = {**os.environ, **settings_env(settings), "QBD_SYNC_LOG_FORMAT": "json",
-                     "QBD_SYNC_HTTP_PORT": "0", **env}  # fmt: skip
+                     "QBD_SYNC_HTTP_PORT": "0", **testing_env(), **env}  # fmt: skip
         self.log_path = log_path
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None

@@ -14,8 +14,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from processors.backoff import Backoff
 from processors.config import Settings
-from processors.engine import Engine, Work
+from processors.engine import Engine
 from processors.testing import TestStack, create_topics, pipeline_settings, produce
+from processors.work import RejectedRecord, Work
 from schemas import EventType, example_event
 
 
@@ -44,8 +45,8 @@ class RecordingProcessor:
         finally:
             self.running.discard(work.company_id)
 
-    async def rejected(self, record: Any, reason: str) -> None:
-        self.rejected_reasons.append(reason)
+    async def rejected(self, record: RejectedRecord) -> None:
+        self.rejected_reasons.append(record.reason)
 
     async def key_works(self) -> bool:
         return True
@@ -53,6 +54,9 @@ class RecordingProcessor:
     async def give_up(self, work: Work, error: BaseException) -> bool:
         self.gave_up.append(work.event.id)
         return True
+
+    def assigned(self) -> None:
+        pass
 
 
 def _events(companies: int, per_company: int) -> list[dict[str, Any]]:

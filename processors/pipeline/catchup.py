@@ -11,14 +11,13 @@ is due at once, so its new owner resumes the replay.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from processors.companies import CompanyBook, CompanyState
 from processors.logs import get_logger
-from processors.replay import catchup_delay
+from processors.pipeline.connection import CompanyConnection
 
 __all__ = ["CatchUp"]
 
@@ -31,16 +30,16 @@ class CatchUp:
 
     def __init__(
         self,
+        *,
         companies: CompanyBook,
+        connection: CompanyConnection,
         first_delay: timedelta,
         request_replay: Callable[[str], bool],
-        *,
-        draw: Callable[[], float] = random.random,
     ) -> None:
         self._companies = companies
+        self._connection = connection
         self._first = first_delay
         self._request = request_replay
-        self._draw = draw
         self._requested: dict[tuple[str, datetime | None], float] = {}
 
     @property
@@ -70,16 +69,17 @@ class CatchUp:
         for company in await self._companies.due_for_catchup(now):
             name = company.company_id
             if company.state is CompanyState.PARKED and company.next_catchup_at is None:
-                delay = catchup_delay(self._first, 0, self._draw())
-                await self._companies.schedule_catchup(name, now + delay)
-                log.info("first catch-up scheduled", company_id=name,
-                         retry_in_s=round(delay.total_seconds(), 3), attempt=1)  # fmt: skip
+                await self._connection.schedule_catchup(name, "parked: first catch-up")
                 continue
             key = (name, company.next_catchup_at)
             if key in self._requested or not self._request(name):
                 continue  # already queued in its lane, or another instance owns it
             self._requested[key] = clock
             queued.append(name)
-            log.info("catch-up replay queued", company_id=name, state=str(company.state),
-                     attempt=company.catchup_attempts)  # fmt: skip
+            log.info(
+                "catch-up replay queued",
+                company_id=name,
+                state=str(company.state),
+                attempt=company.catchup_attempts,
+            )
         return queued

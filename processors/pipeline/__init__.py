@@ -1,0 +1,48 @@
+"""The middle of qbd-sync: what runs inside a company's lane (internal, not a public API).
+
+LaneProcessor   what the engine calls; routes work by kind
+Syncer          one event to a durable end state
+CompanyConnection  the only owner of company connection state and its transitions
+Replayer        reads a company's parked records back from the DLQ, runs them in order
+IdempotentWriter, Reader  Conductor calls under the outcome policy and the ledger
+EndStates, ResultBook, Parker  synced / failed / waiting / parked, results, the DLQ
+CatchUp         the background timer that asks for replays of parked companies
+"""
+
+from __future__ import annotations
+
+from processors.pipeline.catchup import CatchUp
+from processors.pipeline.connection import (
+    NOT_CONNECTED,
+    CompanyConnection,
+    HealthResult,
+    catchup_delay,
+)
+from processors.pipeline.endstates import EndStates, mapping_code
+from processors.pipeline.lane import LaneProcessor
+from processors.pipeline.parking import Parker
+from processors.pipeline.replay import Replayer, ReplayReport
+from processors.pipeline.results import ResultBook
+from processors.pipeline.syncer import Ran, ReferenceLookup, Syncer
+from processors.pipeline.writer import Draft, IdempotentWriter, Reader
+
+__all__ = [
+    "NOT_CONNECTED",
+    "CatchUp",
+    "CompanyConnection",
+    "Draft",
+    "EndStates",
+    "HealthResult",
+    "IdempotentWriter",
+    "LaneProcessor",
+    "Parker",
+    "Ran",
+    "Reader",
+    "ReferenceLookup",
+    "ReplayReport",
+    "Replayer",
+    "ResultBook",
+    "Syncer",
+    "catchup_delay",
+    "mapping_code",
+]

@@ -1,0 +1,156 @@
+"""Replayer: health-check a company, then run its parked events again, in order.
+
+Replay runs as work inside the company's lane, so live events queue behind it and nothing
+overtakes. It reads the company's records back from ``qbd.dlq`` at the positions
+``DlqIndex`` holds, hands each to the ``run`` callable it is given (the lane runs it through
+the same ledger, so an event synced before it was parked is adopted, not written again),
+marks each index row replayed, and has the company flipped online only when nothing parked
+is left. A crash half-way leaves the company ``replaying`` with the rest of its rows still
+``parked``: the next owner's catch-up resumes from the index.
+
+A failed health check parks the company (before any write is tried) and schedules the next
+catch-up; a parked event that parks the company again stops the replay there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from processors.config import Settings
+from processors.dlq_index import DlqIndex, ParkedAt
+from processors.intake import Accepted, decode
+from processors.kafka import StoredRecord, read_positions
+from processors.logs import get_logger
+from processors.metrics import Metrics
+from processors.outcome import NormalizedError
+from processors.pipeline.connection import CompanyConnection
+from processors.work import SourcePosition, Work, WorkKind
+from schemas import DlqHeader
+
+__all__ = ["ReplayReport", "Replayer", "RunReplayed"]
+
+log = get_logger("replay")
+
+RunReplayed = Callable[[Work], Awaitable[NormalizedError | None]]
+"""Runs one parked event to an end state; the error if it parked the company again."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayReport:
+    """What a replay did."""
+
+    company_id: str
+    healthy: bool
+    replayed: int
+    remaining: int
+    message: str
+    auth_flow_url: str | None = None
+
+
+class Replayer:
+    """Reads a company's parked records back from the DLQ and runs them again, in order."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        index: DlqIndex,
+        connection: CompanyConnection,
+        metrics: Metrics,
+    ) -> None:
+        self._settings = settings
+        self._index = index
+        self._connection = connection
+        self._metrics = metrics
+
+    async def replay(self, company: str, *, run: RunReplayed) -> ReplayReport:
+        """Health-check ``company`` and, if healthy, replay its parked events in order."""
+        health = await self._connection.check(company)
+        if not health.healthy:
+            await self._connection.unhealthy(company, health)
+            return ReplayReport(
+                company_id=company,
+                healthy=False,
+                replayed=0,
+                remaining=await self._index.parked_count(company),
+                message=health.message,
+                auth_flow_url=health.auth_flow_url,
+            )
+        positions = await self._index.parked_positions(company)
+        replayed = 0
+        if positions:
+            await self._connection.replaying(company)
+            log.info("replay started", company_id=company, parked=len(positions))
+            replayed, stopped = await self._run_parked(company, positions, run)
+            if stopped is not None:
+                await self._connection.replay_stopped(company, stopped)
+                return ReplayReport(
+                    company_id=company,
+                    healthy=False,
+                    replayed=replayed,
+                    remaining=await self._index.parked_count(company),
+                    message=stopped.user_facing_message,
+                )
+        remaining = await self._index.parked_count(company)
+        if remaining:
+            log.error(
+                "parked records missing from the DLQ; company stays parked",
+                company_id=company,
+                remaining=remaining,
+            )
+            await self._connection.replay_stopped(company)
+            return ReplayReport(company, True, replayed, remaining, health.message)
+        await self._connection.replayed(company)
+        log.info("company replayed and online", company_id=company, replayed=replayed)
+        return ReplayReport(company, True, replayed, 0, health.message)
+
+    async def _run_parked(
+        self, company: str, positions: list[ParkedAt], run: RunReplayed
+    ) -> tuple[int, NormalizedError | None]:
+        """Run the records at ``positions``; how many ran, and what stopped it (if anything)."""
+        replayed = 0
+        wanted = ((at.topic, at.partition, at.offset) for at in positions)
+        async with contextlib.aclosing(read_positions(self._settings, wanted)) as records:
+            async for record in records:
+                parked = await self._run_one(company, record, run)
+                if parked is not None:
+                    return replayed, parked
+                await self._index.replayed(
+                    ParkedAt(topic=record.topic, partition=record.partition, offset=record.offset)
+                )
+                replayed += 1
+        return replayed, None
+
+    async def _run_one(
+        self, company: str, record: StoredRecord, run: RunReplayed
+    ) -> NormalizedError | None:
+        decoded = decode(record.value, record.key, max_bytes=self._settings.max_record_bytes)
+        if not isinstance(decoded, Accepted):
+            log.warning(
+                "parked record no longer decodes; skipped",
+                company_id=company,
+                dlq_partition=record.partition,
+                dlq_offset=record.offset,
+            )
+            return None
+        headers = {key: value.decode(errors="replace") for key, value in record.headers}
+        work = Work(
+            kind=WorkKind.REPLAYED,
+            company_id=company,
+            event=decoded.event,
+            raw=record.value or b"",
+            key=record.key,
+            headers=record.headers,
+            timestamp=int(headers.get(DlqHeader.ORIGINAL_TIMESTAMP, record.timestamp)),
+            source=SourcePosition(
+                topic=headers.get(DlqHeader.ORIGINAL_TOPIC, ""),
+                partition=int(headers.get(DlqHeader.ORIGINAL_PARTITION, -1)),
+                offset=int(headers.get(DlqHeader.ORIGINAL_OFFSET, -1)),
+            ),
+        )
+        parked = await run(work)
+        if parked is None:
+            self._metrics.event_replayed(decoded.event.type)
+        return parked

@@ -1,0 +1,347 @@
+"""Syncer: runs one inbound event to a durable end state, inside its company's lane.
+
+    ledger row -> company gate (parked? connected? healthy?) -> resolve mappings
+      -> plan -> idempotent write (look up first after any unknown outcome)
+      -> synced | failed | waiting_dependency | parked | halt
+
+Every decision about an error comes from ``OutcomePolicy`` (through the Reader and the
+writer); ``EndStates`` records the end state. What running an event did comes back as a
+``Ran``: follow-up work for the lane, whether the company parked, whether a replay was asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Protocol
+
+from processors.errors import Outcome, PlanError
+from processors.ledger import Ledger, LedgerEntry, LedgerStatus, body_hash
+from processors.logs import get_logger
+from processors.mappings import MappingStore
+from processors.matching import Suggestion
+from processors.outcome import NormalizedError
+from processors.pipeline.connection import NOT_CONNECTED, CompanyConnection
+from processors.pipeline.endstates import EndStates
+from processors.pipeline.results import ResultBook
+from processors.pipeline.writer import Draft, IdempotentWriter, Reader
+from processors.work import Work, WorkKind
+from processors.writes import (
+    ExistingObject,
+    WritePlan,
+    required_refs,
+    target_ref,
+    target_resource,
+)
+from schemas import AttentionCategory, EventType, Ref, ReferenceList, SyncStatus
+
+__all__ = ["Ran", "ReferenceLookup", "Syncer"]
+
+log = get_logger("sync")
+
+
+class ReferenceLookup(Protocol):
+    """What the Syncer needs of the reference puller (processors.reference.ReferencePuller)."""
+
+    @property
+    def auto_map(self) -> str:
+        """``off`` or ``exact``: whether unmapped upserts adopt an exact-name match."""
+        ...
+
+    async def suggest_for(
+        self, company: str, object_type: str, app_id: str, data: Any
+    ) -> Suggestion | None:
+        """QuickBooks candidates for an unmapped app record (None: list not pulled)."""
+        ...
+
+    async def pull(
+        self,
+        company_id: str,
+        end_user_id: str,
+        lists: Iterable[ReferenceList],
+        *,
+        run_id: str,
+        request_event_id: str | None = None,
+    ) -> object:
+        """Publish the company's QuickBooks lists."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ran:
+    """What running one event did."""
+
+    follow_ups: list[Work] = field(default_factory=list)
+    """Released waiters, for the same lane."""
+    parked: NormalizedError | None = None
+    """The company went unreachable: the error that parked it (a replay stops here)."""
+    replay: bool = False
+    """A ``sync.requested``: replay the company's parked work, then ``settle`` the event."""
+
+
+class Syncer:
+    """The per-event pipeline; one instance serves every lane of the process."""
+
+    def __init__(
+        self,
+        *,
+        ledger: Ledger,
+        mappings: MappingStore,
+        connection: CompanyConnection,
+        ends: EndStates,
+        results: ResultBook,
+        reader: Reader,
+        writer: IdempotentWriter,
+        reference: ReferenceLookup | None = None,
+    ) -> None:
+        self._ledger = ledger
+        self._mappings = mappings
+        self._connection = connection
+        self._ends = ends
+        self._results = results
+        self._reader = reader
+        self._writer = writer
+        self._reference = reference
+        self._swept: set[str] = set()
+
+    def forget(self) -> None:
+        """After a rebalance: sweep each company's released waiters again."""
+        self._swept.clear()
+
+    async def run(self, work: Work, *, replaying: bool = False) -> Ran:
+        """Bring one event to a durable end state (or ask for a replay: ``Ran.replay``).
+
+        ``replaying``: the event runs inside a replay of its company's parked work (it was
+        read back from the DLQ, or released by one that was), so it does not queue behind it.
+        """
+        stranded = await self._sweep(work)
+        ran = await self._run(work, replaying=replaying)
+        return Ran(follow_ups=[*ran.follow_ups, *stranded], parked=ran.parked, replay=ran.replay)
+
+    async def settle(self, work: Work) -> None:
+        """Record a control event (``sync.requested``) done once its replay has run."""
+        await self._ledger.synced(work.event.id, qbd_object_type=None, qbd_id=None)
+        await self._ledger.result_published(work.event.id)
+
+    async def give_up(self, work: Work, error: BaseException) -> None:
+        """Fail an event that keeps raising (a bug, not an outage) so its lane moves on."""
+        log.error(
+            "event keeps failing; recording it as failed",
+            event_id=work.event.id,
+            company_id=work.company_id,
+            error=f"{type(error).__name__}: {error}",
+        )
+        await self._ends.fail(
+            work,
+            0,
+            NormalizedError(
+                type="INTERNAL_ERROR",
+                code="PROCESSING_ERROR",
+                message=f"qbd-sync could not process this event: {type(error).__name__}: {error}",
+                user_facing_message=(
+                    "This change could not be synced because of an internal error. "
+                    "Our team has been notified."
+                ),
+            ),
+        )
+
+    async def _sweep(self, work: Work) -> list[Work]:
+        """Once per assignment, release waiting events whose mapping exists by now.
+
+        Released waiters are follow-up work of the lane; a rebalance can drop them before
+        they run. They stay ``waiting_dependency`` in the ledger, so the next owner finds
+        them here on its first event of the company.
+        """
+        company = work.company_id
+        if company in self._swept:
+            return []
+        self._swept.add(company)
+        ready = await self._ledger.waiting_ready(company)
+        return self._ends.released(company, ready, home=work.home)
+
+    async def _run(self, work: Work, *, replaying: bool) -> Ran:
+        event = work.event
+        source = work.source
+        digest = body_hash(event.type, event.companyid, event.envelope.data)
+        entry = await self._ledger.open(
+            event_id=event.id,
+            company_id=event.companyid,
+            event_type=event.type,
+            digest=digest,
+            source=None if source is None else (source.topic, source.partition, source.offset),
+        )
+        if entry.body_hash != digest:
+            await self._results.conflict(work, entry)
+            return Ran()
+        if entry.status.final:
+            if not entry.result_published:
+                await self._results.republish(work, entry)
+            return Ran()
+        if entry.status is LedgerStatus.WAITING and work.kind is not WorkKind.RELEASED:
+            return Ran()  # a redelivery of an event that already waits for its dependency
+        if entry.status is LedgerStatus.PARKED and not replaying:
+            return Ran()  # a redelivery of an event already in the DLQ
+        if event.type is EventType.SYNC_REQUESTED:
+            return Ran(replay=True)
+        if event.type is EventType.MAPPING_SET:
+            return Ran(follow_ups=await self._mapping_set(work))
+        if event.type is EventType.COMPANY_CONNECT_REQUESTED:
+            await self._connect(work)
+            return Ran()
+        if event.type is EventType.REFERENCE_PULL_REQUESTED and self._reference is None:
+            await self._ends.fail(work, entry.attempts, _unsupported(event.type))
+            return Ran()
+        return await self._write_event(work, entry, replaying=replaying)
+
+    async def _write_event(self, work: Work, entry: LedgerEntry, *, replaying: bool) -> Ran:
+        company = work.company_id
+        # 'replaying' outside a replay: one was cut short (crash, rebalance); the rest of the
+        # company's parked work is still in the DLQ, so this event must queue behind it.
+        if not replaying and await self._connection.is_parked(company):
+            await self._ends.park_behind(work, entry.attempts)
+            return Ran()
+        try:
+            end_user = await self._connection.end_user(company)
+            if end_user is None:
+                await self._ends.park(
+                    work,
+                    entry.attempts,
+                    NOT_CONNECTED,
+                    AttentionCategory.SETUP,
+                    replaying=replaying,
+                )
+                return Ran(parked=NOT_CONNECTED)
+            await self._connection.ensure_healthy(company, end_user)
+            if work.event.type is EventType.REFERENCE_PULL_REQUESTED:
+                await self._pull_reference(work, entry, end_user)
+                return Ran()
+            drafted = await self._draft(work)
+            if drafted is None:
+                return Ran()
+            draft, plan = drafted
+            result = await self._writer.write(
+                entry=entry, draft=draft, plan=plan, end_user=end_user
+            )
+        except Outcome as outcome:
+            parked = await self._ends.act(work, outcome, replaying=replaying)
+            return Ran(parked=parked)
+        except PlanError as exc:
+            await self._ends.fail(work, entry.attempts, _plan_error(exc))
+            return Ran()
+        return Ran(follow_ups=await self._ends.synced(work, plan, result))
+
+    async def _draft(self, work: Work) -> tuple[Draft, WritePlan] | None:
+        """The event's resolved ids and its planned write; None if it must wait.
+
+        Raises ``PlanError`` when the event cannot become a write (before anything is sent).
+        """
+        event, company = work.event, work.company_id
+        refs = required_refs(event)
+        target = target_ref(event)
+        found = await self._mappings.resolve(company, [*refs, *([target] if target else [])])
+        missing = [ref for ref in refs if ref not in found]
+        if missing:
+            await self._ends.wait(work, missing[0])
+            return None
+        existing = None
+        if target is not None and target in found:
+            mapping = found[target]
+            existing = ExistingObject(
+                mapping.qbd_id, mapping.revision_number or "", target_resource(event)
+            )
+        elif (
+            target is not None and self._reference is not None and self._reference.auto_map != "off"
+        ):
+            existing, waits = await self._auto_map(work, target)
+            if waits:
+                return None
+        draft = Draft(event=event, ids={ref: found[ref].qbd_id for ref in refs})
+        return draft, draft.plan(existing)
+
+    async def _auto_map(self, work: Work, target: Ref) -> tuple[ExistingObject | None, bool]:
+        """Adopt an unambiguous exact match from the local copy of QuickBooks lists.
+
+        Other candidates make the event wait (True) for the user's ``mapping.set``, with
+        attention ``MAPPING_NEEDED`` listing them, instead of creating a near-duplicate.
+        """
+        assert self._reference is not None
+        company = work.company_id
+        found = await self._reference.suggest_for(
+            company, str(target.object_type), target.app_id, work.event.data
+        )
+        if found is None or not found.candidates:
+            return None, False
+        if found.auto is None:
+            await self._ends.wait(work, target, candidates=[c.as_dict() for c in found.candidates])
+            return None, True
+        record = found.auto.record
+        await self._mappings.put(
+            company,
+            str(target.object_type),
+            target.app_id,
+            record.qbd_id,
+            revision_number=record.revision_number,
+            source="auto",
+        )
+        log.info(
+            "auto-mapped to an exact match",
+            company_id=company,
+            app_id=target.app_id,
+            qbd_id=record.qbd_id,
+        )
+        resource = record.resource or target_resource(work.event)
+        return ExistingObject(record.qbd_id, record.revision_number or "", resource), False
+
+    async def _pull_reference(self, work: Work, entry: LedgerEntry, end_user: str) -> None:
+        """Pull QuickBooks lists in the company's lane; a transient failure resumes the pull."""
+        assert self._reference is not None
+        event: Any = work.event
+        pull = partial(
+            self._reference.pull,
+            work.company_id,
+            end_user,
+            event.data.object_types,
+            run_id=event.id,
+            request_event_id=event.id,
+        )
+        await self._reader.read(pull, attempts=entry.attempts)
+        await self._ledger.synced(event.id, qbd_object_type=None, qbd_id=None)
+        await self._results.publish(work, status=SyncStatus.SYNCED, app_id=None)
+
+    async def _mapping_set(self, work: Work) -> list[Work]:
+        data: Any = work.event.data
+        await self._mappings.put(
+            work.company_id, str(data.object_type), data.mapped_app_id, data.qbd_id, source="user"
+        )
+        await self._ledger.synced(work.event.id, qbd_object_type=None, qbd_id=data.qbd_id)
+        await self._results.publish(
+            work, status=SyncStatus.SYNCED, app_id=data.mapped_app_id, qbd_id=data.qbd_id
+        )
+        ref = Ref(data.object_type, data.mapped_app_id)
+        return await self._ends.release(work.company_id, ref, home=work.home)
+
+    async def _connect(self, work: Work) -> None:
+        data: Any = work.event.data
+        await self._connection.connect(
+            work.company_id, data.company_name, data.email, event_id=work.event.id
+        )
+        await self.settle(work)
+
+
+def _plan_error(exc: PlanError) -> NormalizedError:
+    return NormalizedError(
+        type="INVALID_REQUEST_ERROR",
+        code=exc.code,
+        message=exc.message,
+        user_facing_message=exc.user_facing_message,
+    )
+
+
+def _unsupported(event_type: str) -> NormalizedError:
+    return NormalizedError(
+        type="INVALID_REQUEST_ERROR",
+        code="NOT_SUPPORTED",
+        message=f"{event_type} is not supported by this version of qbd-sync",
+        user_facing_message="This request is not supported yet.",
+    )
