@@ -1,7 +1,8 @@
 """The operations dashboard at ``GET /``: companies, lanes, parked work, attention, throughput.
 
-Server-rendered HTML (``page.html`` filled in by ``_render``) on top of a JSON API
-(``GET /v1/dashboard``); no front-end build. See ``_app`` for the routes and actions.
+Server-rendered HTML (Jinja2 templates in ``templates/``, autoescaped, filled in by
+``_render``) on top of a JSON API (``GET /v1/dashboard``); no front-end build. See ``_app``
+for the routes and actions.
 """
 
 from __future__ import annotations

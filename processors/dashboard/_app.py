@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, quote
 import asyncpg
 import orjson
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from processors.config import Settings
@@ -145,8 +145,7 @@ class Dashboard:
 
     async def _page(self, request: Request) -> Response:
         notice = request.query_params.get("notice")
-        html = render_page(await self.summary(), self.sampler.rates(), notice=notice)
-        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+        return render_page(request, await self.summary(), self.sampler.rates(), notice=notice)
 
     async def _summary_json(self, _request: Request) -> Response:
         return json_response(200, await self.summary())
@@ -186,7 +185,7 @@ class Dashboard:
 
     async def _record_page(self, request: Request) -> Response:
         status, body = await self._record(request)
-        return HTMLResponse(render_record(body, read_only=self.read_only), status)
+        return render_record(request, body, read_only=self.read_only, status_code=status)
 
     # -- actions ----------------------------------------------------------------------------
 
