@@ -13,23 +13,20 @@ from typing import TYPE_CHECKING, Any, Final
 
 from qbdsim._errors import SimError, invalid_request, request_error
 from qbdsim._resources import NOT_REFERENCES, REFERENCES, Reference, Resource
-from qbdsim._shapes import money, parse_money
+from qbdsim._shapes import money, parse_money, rate_text
 
 if TYPE_CHECKING:
     from qbdsim._company import CompanyFile, Obj
 
 __all__ = ["BUILT_KEYS", "apply_fields", "invalid_reference", "resolve"]
 
+# Rates and prices keep up to five decimals; other money values are cents.
+_RATE_KEYS: Final = frozenset({"rate", "cost", "price", "salesPrice", "purchaseCost"})
 _MONEY_KEYS: Final = frozenset(
     {
         "amount",
-        "rate",
-        "cost",
         "totalAmount",
         "openingBalance",
-        "price",
-        "salesPrice",
-        "purchaseCost",
         "paymentAmount",
         "discountAmount",
         "discountRate",
@@ -102,9 +99,10 @@ def _map_field(company: CompanyFile, owner: Resource, key: str, value: Any) -> t
         return key[:-3] + "s", [resolve(company, key, v, owner) for v in value]
     if key.endswith("Id") and (value is None or isinstance(value, str)):
         return key[:-2], resolve(company, key, value, owner)
-    if key in _MONEY_KEYS and value is not None:
+    if (key in _MONEY_KEYS or key in _RATE_KEYS) and value is not None:
         try:
-            return key, money(parse_money(value))
+            text = rate_text if key in _RATE_KEYS else money
+            return key, text(parse_money(value))
         except ValueError as exc:
             raise invalid_request(f"Invalid money value for `{key}`: {value!r}.") from exc
     if isinstance(value, dict):

@@ -29,26 +29,19 @@ from qbdsim._errors import request_error
 from qbdsim._fields import apply_fields
 from qbdsim._ledger import ZERO
 from qbdsim._resources import ITEMS, Resource
-from qbdsim._shapes import money, parse_money
+from qbdsim._shapes import money, parse_money, rate_text
 
 if TYPE_CHECKING:
     from qbdsim._company import CompanyFile, Obj
 
-__all__ = ["build_lines", "dec", "rate_text", "total"]
+__all__ = ["build_lines", "dec", "total"]
 
-_RATE: Final = Decimal("0.00001")
 _HUNDRED: Final = Decimal(100)
 
 
 def dec(value: Any) -> Decimal:
     """Parse a stored money value (None counts as zero)."""
     return ZERO if value is None else parse_money(value)
-
-
-def rate_text(value: Decimal) -> str:
-    """Format a rate: two decimals, or up to five when it needs them."""
-    fine = value.quantize(_RATE)
-    return money(fine) if fine == fine.quantize(Decimal("0.01")) else str(fine.normalize())
 
 
 def total(lines: list[Obj]) -> Decimal:
@@ -146,7 +139,7 @@ def _settle(
             line["amount"] = money(dec(price))
             return
         if price is not None:
-            line[price_key] = money(dec(price))
+            line[price_key] = rate_text(dec(price))
     if is_new and not {"quantity", price_key, "amount"} & line_in.keys():
         line["quantity"] = 1
     quantity = line.get("quantity")

@@ -20,8 +20,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
 from qbdsim._ledger import ZERO
-from qbdsim._lines import dec, rate_text
-from qbdsim._shapes import money
+from qbdsim._lines import dec
+from qbdsim._shapes import money, rate_text
 
 if TYPE_CHECKING:
     from qbdsim._company import CompanyFile, Obj
