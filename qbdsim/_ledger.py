@@ -41,10 +41,15 @@ class Application:
 
 
 class Ledger:
-    """Every application in one company file, by payer, in the order payers were written."""
+    """Every application in one company file, by payer, indexed by target and by credit.
+
+    Payers are ordered by their last write, which is what "newest payer first" means.
+    """
 
     def __init__(self) -> None:
         self._by_payer: dict[str, list[Application]] = {}
+        self._by_target: dict[str, dict[str, None]] = {}  # target -> payers (ordered set)
+        self._by_credit: dict[str, dict[str, None]] = {}  # credit -> payers (ordered set)
 
     def of(self, payer_id: str) -> list[Application]:
         """Return what ``payer_id`` applies."""
@@ -52,17 +57,16 @@ class Ledger:
 
     def replace(self, payer_id: str, applications: list[Application]) -> set[str]:
         """Replace a payer's applications; return the targets and credits that changed."""
-        old = self._by_payer.pop(payer_id, [])
-        if applications:
-            self._by_payer[payer_id] = list(applications)
+        old = self._by_payer.get(payer_id, [])
+        self._set(payer_id, list(applications))
         return _ids(old) | _ids(applications)
 
     def into(self, target_id: str) -> list[tuple[str, Application]]:
         """Return (payer id, application) for everything applied to ``target_id``."""
         return [
             (payer, app)
-            for payer, apps in self._by_payer.items()
-            for app in apps
+            for payer in self._by_target.get(target_id, {})
+            for app in self._by_payer[payer]
             if app.target_id == target_id
         ]
 
@@ -74,8 +78,8 @@ class Ledger:
         """Return (payer id, target id, amount) for each use of credit ``credit_id``."""
         return [
             (payer, app.target_id, amount)
-            for payer, apps in self._by_payer.items()
-            for app in apps
+            for payer in self._by_credit.get(credit_id, {})
+            for app in self._by_payer[payer]
             for used_id, amount in app.credits
             if used_id == credit_id
         ]
@@ -88,11 +92,12 @@ class Ledger:
 
     def trim(self, target_id: str, limit: Decimal) -> set[str]:
         """Unapply what exceeds ``limit`` on ``target_id``; return the payers and credits hit."""
-        excess = self.applied_to(target_id) - max(limit, ZERO)
+        limit = max(limit, ZERO)
+        excess = self.applied_to(target_id) - limit
         touched: set[str] = set()
-        for payer in reversed(list(self._by_payer)):
-            if excess <= 0 and limit > 0:
-                break
+        if excess <= 0 and limit > 0:
+            return touched
+        for payer in reversed(list(self._by_target.get(target_id, {}))):
             kept = []
             for app in self._by_payer[payer]:
                 if app.target_id != target_id or (excess <= 0 and limit > 0):
@@ -103,15 +108,15 @@ class Ledger:
                 touched.update(c for c, _ in app.credits)
                 if trimmed.total > 0 and limit > 0:
                     kept.append(trimmed)
-            self._set(payer, kept)
+            self._set(payer, kept, keep_order=True)
         return touched
 
     def drop_credit(self, credit_id: str) -> set[str]:
         """Unapply every use of credit ``credit_id``; return the payers and targets hit."""
         touched: set[str] = set()
-        for payer, apps in list(self._by_payer.items()):
+        for payer in list(self._by_credit.get(credit_id, {})):
             kept = []
-            for app in apps:
+            for app in self._by_payer[payer]:
                 credits = tuple((c, a) for c, a in app.credits if c != credit_id)
                 if credits == app.credits:
                     kept.append(app)
@@ -120,7 +125,7 @@ class Ledger:
                 app = replace(app, credits=credits)
                 if app.total > 0:
                     kept.append(app)
-            self._set(payer, kept)
+            self._set(payer, kept, keep_order=True)
         return touched
 
     def forget(self, txn_id: str) -> set[str]:
@@ -131,11 +136,31 @@ class Ledger:
         touched.discard(txn_id)
         return touched
 
-    def _set(self, payer_id: str, applications: list[Application]) -> None:
-        if applications:
-            self._by_payer[payer_id] = applications
-        else:
+    def _set(
+        self, payer_id: str, applications: list[Application], *, keep_order: bool = False
+    ) -> None:
+        for app in self._by_payer.get(payer_id, []):
+            _unindex(self._by_target, app.target_id, payer_id)
+            for credit_id, _ in app.credits:
+                _unindex(self._by_credit, credit_id, payer_id)
+        if not applications:
             self._by_payer.pop(payer_id, None)
+            return
+        if not keep_order:
+            self._by_payer.pop(payer_id, None)
+        self._by_payer[payer_id] = applications
+        for app in applications:
+            self._by_target.setdefault(app.target_id, {})[payer_id] = None
+            for credit_id, _ in app.credits:
+                self._by_credit.setdefault(credit_id, {})[payer_id] = None
+
+
+def _unindex(index: dict[str, dict[str, None]], key: str, payer_id: str) -> None:
+    payers = index.get(key)
+    if payers is not None:
+        payers.pop(payer_id, None)
+        if not payers:
+            del index[key]
 
 
 def _ids(applications: list[Application]) -> set[str]:

@@ -11,6 +11,11 @@ unused payment rises); a voided credit memo or vendor credit is taken back from 
 invoice or bill it paid; a voided bill payment pays nothing. Voiding again changes nothing
 and succeeds. Delete does the same to others and removes the transaction; it then shows in
 deleted-transactions. Editing a voided transaction is allowed (QuickBooks allows it too).
+
+Edits below what is applied: an invoice or bill edited to a total lower than the payments,
+discounts and credits applied to it sheds the excess, newest payer first (see
+:mod:`qbdsim._ledger`); a credit memo or vendor credit edited below what it has already paid
+is taken back from everything it paid.
 """
 
 from __future__ import annotations
