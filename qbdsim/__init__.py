@@ -16,16 +16,18 @@ from __future__ import annotations
 
 from qbdsim._app import build_app
 from qbdsim._conductor import Simulator
-from qbdsim._errors import COMPANY_STATES, SimError
-from qbdsim._faults import FaultConfig
+from qbdsim._errors import COMPANY_STATES, ERROR_CATALOG, SimError
+from qbdsim._faults import FaultConfig, Injection
 from qbdsim._resources import RESOURCES
 from qbdsim._server import CompanyState, SimulatorServer, serve
 
 __all__ = [
     "COMPANY_STATES",
+    "ERROR_CATALOG",
     "RESOURCES",
     "CompanyState",
     "FaultConfig",
+    "Injection",
     "SimError",
     "Simulator",
     "SimulatorServer",

@@ -1,8 +1,14 @@
 """The simulator's state and the path every QuickBooks request takes through it.
 
-A request for a company file waits for that file's lock (QuickBooks answers one request at a
-time per company file, like the Web Connector's queue), then for the injected latency, then
-finds out whether QuickBooks is reachable, and only then runs against the company file.
+A request for a company file first meets the injected faults and the end-user's permission,
+then waits for that file's lock (QuickBooks answers one request at a time per company file,
+like the Web Connector's queue), then for the injected latency, then finds out whether
+QuickBooks is reachable, and only then runs against the company file.
+
+A deleted end-user is gone: its company file goes with it, every later QuickBooks request
+naming it answers 404 ``INVALID_REQUEST_ERROR`` / ``RESOURCE_MISSING`` ("No end-user exists
+with id ..."; real Conductor's answer is not documented), and its ``sourceId`` is free for a
+replacement end-user.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from qbdsim._errors import (
     fault_error,
     invalid_request,
     not_found,
+    permission_error,
 )
 from qbdsim._faults import FaultInjector
 from qbdsim._query import Pager
@@ -59,12 +66,14 @@ class Company:
     committed_writes: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
+    denied: bool = False  # QuickBooks requests answer PERMISSION_ERROR while True
 
     def stats(self) -> dict[str, Any]:
         """Return the counters the control API shows."""
         return {
             "end_user_id": self.end_user_id,
             "state": self.state,
+            "denied": self.denied,
             "requests": sum(self.requests.values()),
             "by_operation": dict(self.requests),
             "errors": sum(self.errors.values()),
@@ -81,6 +90,9 @@ class Outcome:
 
     status: int = 200
     error_code: str | None = None
+    error_type: str | None = None
+    integration_code: str | None = None
+    injected: bool = False
     ambiguous: bool = False
 
 
@@ -178,6 +190,14 @@ class Simulator:
             company = self.companies[end_user_id]
         return company
 
+    def delete_end_user(self, end_user_id: str) -> None:
+        """Delete an end user and its company file; raise 404 if there is none."""
+        if self.end_users.pop(end_user_id, None) is None:
+            raise not_found(f"No end-user exists with id {end_user_id!r}.")
+        self.companies.pop(end_user_id, None)
+        for session_id in [s for s, user in self.auth_sessions.items() if user == end_user_id]:
+            del self.auth_sessions[session_id]
+
     def set_state(self, end_user_id: str, state: str) -> None:
         """Change a company file's reachability; ``online`` also completes the auth flow."""
         if state not in COMPANY_STATES:
@@ -220,6 +240,11 @@ class Simulator:
         """Run ``work`` against the company file the way Conductor and QuickBooks would."""
         company.requests[operation] += 1
         faults = self.faults
+        injected = faults.injected(company.end_user_id, write=write)
+        if injected is not None:
+            raise injected
+        if company.denied:
+            raise permission_error(company.end_user_id)
         if faults.rate_limited():
             raise fault_error(429, faults.config.retry_after_s)
         if faults.failed():
@@ -273,6 +298,9 @@ class Simulator:
                 "end_user_id": end_user_id,
                 "status": outcome.status,
                 "error_code": outcome.error_code,
+                "error_type": outcome.error_type,
+                "integration_code": outcome.integration_code,
+                "injected": outcome.injected,
                 "started_at": iso(started),
                 "finished_at": iso(time.time()),
                 "request_id": request_id,
@@ -284,4 +312,10 @@ class Simulator:
 
 def error_outcome(error: SimError) -> Outcome:
     """Return the log outcome of an error response."""
-    return Outcome(status=error.status, error_code=error.code)
+    return Outcome(
+        status=error.status,
+        error_code=error.code,
+        error_type=error.type,
+        integration_code=error.integration_code,
+        injected=error.injected,
+    )

@@ -2,11 +2,19 @@
 
 Not part of Conductor. Unknown end-user ids are created on first use by the state and seed
 routes, so a test can pick its own ids (``end_usr_acme``) without the end-user API.
+
+Edits and deletions under ``objects/{type}/{id}`` stand for a person working in QuickBooks:
+``fields`` use the API's request names (``memo``, ``customerId``, ``lines``, ``isActive``...),
+go through the same QuickBooks rules as an API update (derived amounts are recomputed, the
+edit sequence and ``updatedAt`` move on) but need no ``revisionNumber`` and ignore the
+closing date. A deleted transaction shows in deleted-transactions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import date
 from typing import Any
 
 import orjson
@@ -15,9 +23,10 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from qbdsim import _seed
-from qbdsim._conductor import Simulator
+from qbdsim._company import CompanyFile
+from qbdsim._conductor import Company, Simulator
 from qbdsim._errors import SimError, invalid_request, not_found
-from qbdsim._faults import FaultConfig
+from qbdsim._faults import FaultConfig, Injection
 from qbdsim._resources import RESOURCES
 
 __all__ = ["routes"]
@@ -53,7 +62,7 @@ def _guarded(handler: Handler) -> Handler:
 def routes(sim: Simulator) -> list[Route]:
     """Return the ``/_sim`` routes bound to ``sim``."""
 
-    def company_of(request: Request) -> Any:
+    def company_of(request: Request) -> Company:
         end_user_id = request.path_params["end_user_id"]
         company = sim.companies.get(end_user_id)
         if company is None:
@@ -72,8 +81,66 @@ def routes(sim: Simulator) -> list[Route]:
 
     async def faults(request: Request) -> Response:
         if request.method == "POST":
-            sim.faults.config = FaultConfig.from_json(await _body(request))
-        return _json(sim.faults.config.to_json())
+            body = await _body(request)
+            # A body with only `inject` queues an error and leaves the rest as it is; any
+            # other body replaces the config and drops the injections not yet used.
+            inject = body.pop("inject", None)
+            injection = None if inject is None else Injection.from_json(inject)
+            if body or injection is None:
+                sim.faults.config = FaultConfig.from_json(body)
+                sim.faults.injections.clear()
+            if injection is not None:
+                sim.faults.injections.append(injection)
+        injections = [asdict(i) for i in sim.faults.injections]
+        return _json({**sim.faults.config.to_json(), "injections": injections})
+
+    def object_of(request: Request) -> tuple[CompanyFile, str, str]:
+        company = company_of(request)
+        kind, object_id = request.path_params["type"], request.path_params["qbd_id"]
+        if kind not in RESOURCES:
+            raise not_found(f"Unknown type {kind!r}; expected one of {sorted(RESOURCES)}.")
+        if company.file.get(kind, object_id) is None:
+            raise not_found(
+                f"No {kind} object with id {object_id!r} in the company file of "
+                f"{company.end_user_id!r}."
+            )
+        return company.file, kind, object_id
+
+    async def edit_object(request: Request) -> Response:
+        file, kind, object_id = object_of(request)
+        fields = (await _body(request)).get("fields")
+        if not isinstance(fields, dict):
+            raise invalid_request("Give the fields to change as an object under `fields`.")
+        return _json(file.update(kind, object_id, fields, in_quickbooks=True))
+
+    async def delete_object(request: Request) -> Response:
+        file, kind, object_id = object_of(request)
+        return _json(file.delete(kind, object_id, in_quickbooks=True))
+
+    async def closing_date(request: Request) -> Response:
+        company = company_of(request)
+        value = (await _body(request)).get("date")
+        try:
+            company.file.closing_date = None if value is None else date.fromisoformat(str(value))
+        except ValueError as exc:
+            raise invalid_request(
+                f"Invalid `date`: {value!r}; expected YYYY-MM-DD or null."
+            ) from exc
+        closing = company.file.closing_date
+        return _json({"end_user_id": company.end_user_id, "date": closing and closing.isoformat()})
+
+    async def permission(request: Request) -> Response:
+        company = company_of(request)
+        denied = (await _body(request)).get("denied")
+        if not isinstance(denied, bool):
+            raise invalid_request("Give `denied` as true or false.")
+        company.denied = denied
+        return _json({"end_user_id": company.end_user_id, "denied": denied})
+
+    async def delete_end_user(request: Request) -> Response:
+        end_user_id = request.path_params["end_user_id"]
+        sim.delete_end_user(end_user_id)
+        return _json({"id": end_user_id, "deleted": True})
 
     async def objects(request: Request) -> Response:
         company = company_of(request)
@@ -138,6 +205,11 @@ def routes(sim: Simulator) -> list[Route]:
         (f"{company}/objects", objects, ["GET"]),
         (f"{company}/stats", stats, ["GET"]),
         (f"{company}/seed", seed, ["POST"]),
+        (f"{company}/objects/{{type}}/{{qbd_id}}", edit_object, ["POST"]),
+        (f"{company}/objects/{{type}}/{{qbd_id}}", delete_object, ["DELETE"]),
+        (f"{company}/closing-date", closing_date, ["POST"]),
+        (f"{company}/permission", permission, ["POST"]),
+        ("/_sim/end-users/{end_user_id}", delete_end_user, ["DELETE"]),
         ("/_sim/companies", companies, ["GET"]),
         ("/_sim/faults", faults, ["GET", "POST"]),
         ("/_sim/log", log, ["GET"]),

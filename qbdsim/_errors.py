@@ -5,12 +5,17 @@
     SimError                      one error response: status, envelope fields, extra headers
     ├── built by request_error()      QuickBooks rejected the request (type INTEGRATION_ERROR)
     ├── built by connection_error()   QuickBooks is unreachable (type INTEGRATION_CONNECTION_ERROR)
+    ├── built by permission_error()   the end-user may not use QuickBooks now (PERMISSION_ERROR)
     └── built by invalid_request(), not_found(), authentication_error(), fault_error()
 
 The catalogue :data:`COMPANY_STATES` maps each company-file state of the control API to the
 error Conductor returns while the file is in that state. The HRESULTs and QuickBooks texts are
 the QuickBooks SDK's own (see CONDUCTOR_API.md section 4); the user-facing texts are ours,
 written to tell the end user what to do.
+
+:data:`ERROR_CATALOG` lists every (status, type, code, integrationCode) the simulator itself
+answers with, so property tests can draw from it; the builders below refuse codes outside it.
+Errors injected through ``/_sim/faults`` (``inject``) are whatever the test asks for.
 """
 
 from __future__ import annotations
@@ -20,7 +25,10 @@ from typing import Any, Final
 
 __all__ = [
     "COMPANY_STATES",
+    "ERROR_CATALOG",
+    "INVALID_REQUEST_CODES",
     "ONLINE",
+    "QBD_REQUEST_CODES",
     "ConnectionFailure",
     "SimError",
     "authentication_error",
@@ -28,6 +36,7 @@ __all__ = [
     "fault_error",
     "invalid_request",
     "not_found",
+    "permission_error",
     "request_error",
 ]
 
@@ -47,6 +56,7 @@ class SimError(Exception):
     user_facing_message: str
     integration_code: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    injected: bool = False  # asked for through the control API, not produced by a rule
 
     def envelope(self, request_id: str) -> dict[str, Any]:
         """Return the JSON body: ``{"error": {...}}`` with ``integrationCode`` only when set."""
@@ -178,6 +188,8 @@ def connection_error(state: str) -> SimError:
 
 def request_error(integration_code: str, qb_text: str, status: int = 502) -> SimError:
     """Return a QuickBooks rejection (``QBD_REQUEST_ERROR``) with its qbXML status code."""
+    if integration_code not in QBD_REQUEST_CODES:
+        raise ValueError(f"{integration_code!r} is not in QBD_REQUEST_CODES")
     return SimError(
         status,
         "INTEGRATION_ERROR",
@@ -191,6 +203,8 @@ def request_error(integration_code: str, qb_text: str, status: int = 502) -> Sim
 
 def invalid_request(message: str, code: str = "INVALID_REQUEST", status: int = 400) -> SimError:
     """Return a request Conductor rejects before it reaches QuickBooks."""
+    if code not in INVALID_REQUEST_CODES:
+        raise ValueError(f"{code!r} is not in INVALID_REQUEST_CODES")
     return SimError(status, "INVALID_REQUEST_ERROR", code, message, _RETRY_LATER)
 
 
@@ -235,3 +249,78 @@ def fault_error(status: int, retry_after_s: float | None = None) -> SimError:
             "0x8004041C",
         )
     return SimError(status, "INTERNAL_ERROR", "INTERNAL_SERVER_ERROR", _RETRY_LATER, _RETRY_LATER)
+
+
+def permission_error(end_user_id: str) -> SimError:
+    """Return the 403 for an end-user whose QuickBooks access is denied (control API)."""
+    return SimError(
+        403,
+        "PERMISSION_ERROR",
+        "END_USER_FORBIDDEN",
+        f"The end-user {end_user_id!r} is not permitted to make QuickBooks Desktop requests "
+        "with this API key.",
+        "We are not allowed to reach your QuickBooks Desktop company file right now. Please ask "
+        "your administrator to restore this app's access, then try again.",
+    )
+
+
+def injected_error(
+    status: int,
+    type: str,
+    code: str,
+    integration_code: str | None,
+    message: str | None = None,
+    user_facing_message: str | None = None,
+) -> SimError:
+    """Return an error a test injected through the control API."""
+    text = message or f"Injected error {code} (status {status})."
+    return SimError(
+        status,
+        type,
+        code,
+        text,
+        user_facing_message or _RETRY_LATER,
+        integration_code,
+        injected=True,
+    )
+
+
+# qbXML status codes QuickBooks answers with here: 3070 string too long, 3100 name in use,
+# 3120 object not found, 3140 invalid reference, 3170 error modifying (closing date, colon on
+# rename), 3180 error saving (amounts exceed a balance, closing date, colon), 3200 stale
+# edit sequence; "500" (HTTP 404) is a list filter naming an id that does not exist.
+QBD_REQUEST_CODES: Final = ("3070", "3100", "3120", "3140", "3170", "3180", "3200", "500")
+INVALID_REQUEST_CODES: Final = (
+    "INVALID_REQUEST",
+    "MISSING_REQUIRED_PARAMETER",
+    "MISSING_END_USER_ID",
+    "INVALID_CURSOR",
+    "DUPLICATE_SOURCE_ID",
+    "INVALID_PUBLISHABLE_KEY",
+)
+
+
+def _catalog() -> tuple[tuple[int, str, str, str | None], ...]:
+    entries: list[tuple[int, str, str, str | None]] = []
+    for failure in COMPANY_STATES.values():
+        if failure is not None:
+            entries.append((failure.status, _CONNECTION, failure.code, failure.hresult))
+    for code in QBD_REQUEST_CODES:
+        entries.append(
+            (404 if code == "500" else 502, "INTEGRATION_ERROR", "QBD_REQUEST_ERROR", code)
+        )
+    entries += [(400, "INVALID_REQUEST_ERROR", code, None) for code in INVALID_REQUEST_CODES]
+    entries += [
+        (404, "INVALID_REQUEST_ERROR", "RESOURCE_MISSING", None),
+        (401, "AUTHENTICATION_ERROR", "API_KEY_INVALID", None),
+        (403, "PERMISSION_ERROR", "END_USER_FORBIDDEN", None),
+    ]
+    # Injected transient faults (POST /_sim/faults with `status`); other statuses than 500 and
+    # 503 answer INTERNAL_ERROR / INTERNAL_SERVER_ERROR with that status.
+    for status in (429, 500, 502, 503, 504):
+        error = fault_error(status)
+        entries.append((error.status, error.type, error.code, error.integration_code))
+    return tuple(dict.fromkeys(entries))
+
+
+ERROR_CATALOG: Final = _catalog()

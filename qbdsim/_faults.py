@@ -1,4 +1,5 @@
-"""Seeded fault injection: latency, transient errors, rate limits and ambiguous writes."""
+"""Seeded fault injection: latency, transient errors, rate limits, ambiguous writes, and
+deterministic error envelopes (``inject``) for property tests."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final, Literal
 
-from qbdsim._errors import invalid_request
+from qbdsim._errors import SimError, injected_error, invalid_request
 
-__all__ = ["AMBIGUOUS_MODES", "FaultConfig", "FaultInjector"]
+__all__ = ["AMBIGUOUS_MODES", "FaultConfig", "FaultInjector", "Injection"]
 
 AmbiguousMode = Literal["hang", "drop"]
 AMBIGUOUS_MODES: Final = ("hang", "drop")
@@ -74,12 +75,75 @@ def _range(value: Any) -> tuple[float, float]:
     return (low, high)
 
 
+@dataclass(slots=True)
+class Injection:
+    """The next ``count`` QuickBooks requests (of ``end_user_id``, or of anyone when None;
+    writes only when ``writes_only``) answer this error envelope instead of running."""
+
+    status: int
+    type: str
+    code: str
+    integration_code: str | None = None
+    count: int = 1
+    end_user_id: str | None = None
+    writes_only: bool = False
+    message: str | None = None
+    user_facing_message: str | None = None
+
+    @classmethod
+    def from_json(cls, body: Any) -> Injection:
+        """Validate the control API's ``inject`` object; raise a 400 ``SimError``."""
+        if not isinstance(body, dict):
+            raise invalid_request("`inject` must be an object.")
+        unknown = set(body) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise invalid_request(f"Unknown inject fields: {sorted(unknown)}.")
+        try:
+            injection = cls(**body)
+            if not 400 <= int(injection.status) <= 599:
+                raise ValueError(f"status must be a 4xx or 5xx, got {injection.status}")
+            if int(injection.count) < 1:
+                raise ValueError(f"count must be at least 1, got {injection.count}")
+            if not (isinstance(injection.type, str) and isinstance(injection.code, str)):
+                raise ValueError("type and code must be strings")
+        except (TypeError, ValueError) as exc:
+            raise invalid_request(f"Invalid inject: {exc}") from exc
+        return injection
+
+    def matches(self, end_user_id: str, *, write: bool) -> bool:
+        """Whether this injection applies to a request of ``end_user_id``."""
+        wanted = self.end_user_id is None or self.end_user_id == end_user_id
+        return wanted and (write or not self.writes_only)
+
+    def error(self) -> SimError:
+        """Return the envelope this injection answers with."""
+        return injected_error(
+            int(self.status),
+            self.type,
+            self.code,
+            self.integration_code,
+            self.message,
+            self.user_facing_message,
+        )
+
+
 class FaultInjector:
     """Rolls the seeded dice for each request; one instance per simulator."""
 
     def __init__(self, seed: int | None) -> None:
         self.config = FaultConfig()
+        self.injections: list[Injection] = []
         self._random = random.Random(seed)
+
+    def injected(self, end_user_id: str, *, write: bool) -> SimError | None:
+        """Return the error of the first injection matching this request (and use it up)."""
+        for injection in self.injections:
+            if injection.matches(end_user_id, write=write):
+                injection.count -= 1
+                if injection.count <= 0:
+                    self.injections.remove(injection)
+                return injection.error()
+        return None
 
     def reseed(self, seed: int | None) -> None:
         """Restart the random sequence (``POST /_sim/reset`` does this)."""

@@ -11,12 +11,41 @@ from typing import Any, Final
 
 from qbdsim._company import CompanyFile, Obj
 from qbdsim._errors import SimError, invalid_request, request_error
-from qbdsim._resources import Resource
+from qbdsim._resources import TRANSACTION_TYPES, Resource
 
-__all__ = ["CURSOR_TTL_S", "Pager", "Params", "select"]
+__all__ = [
+    "CURSOR_TTL_S",
+    "Pager",
+    "Params",
+    "deleted_transactions",
+    "parse_limit",
+    "select",
+    "shape_for_list",
+]
 
 Params = dict[str, list[str]]
 
+# Transaction types the deleted-transactions endpoint accepts but the simulator never has.
+_UNMODELED_TXN_TYPES: Final = frozenset(
+    {
+        "ar_refund_credit_card",
+        "build_assembly",
+        "charge",
+        "check",
+        "credit_card_charge",
+        "credit_card_credit",
+        "deposit",
+        "estimate",
+        "inventory_adjustment",
+        "item_receipt",
+        "journal_entry",
+        "sales_order",
+        "sales_tax_payment_check",
+        "time_tracking",
+        "transfer_inventory",
+        "vehicle_mileage",
+    }
+)
 CURSOR_TTL_S: Final = 10.0  # Conductor: each page must be asked for within 10 s of the last
 MAX_LIMIT: Final = 150
 
@@ -85,6 +114,13 @@ def _range_test(
 def _ref_test(ref_key: str, wanted: frozenset[str]) -> Callable[[Obj], bool]:
     def test(obj: Obj) -> bool:
         return _ref_id(obj, ref_key) in wanted
+
+    return test
+
+
+def _equals_test(key: str, wanted: str) -> Callable[[Obj], bool]:
+    def test(obj: Obj) -> bool:
+        return obj.get(key) == wanted
 
     return test
 
@@ -178,9 +214,39 @@ def _filters(res: Resource, params: Params) -> Iterable[Callable[[Obj], bool]]:
     if payment_status in ("paid", "not_paid"):
         paid = payment_status == "paid"
         yield lambda obj: bool(obj.get("isPaid")) is paid
-    account_type = _one(params, "accountType")
-    if account_type is not None:
-        yield lambda obj: obj.get("accountType") == account_type
+    for key in ("accountType", "paymentMethodType"):
+        wanted_value = _one(params, key)
+        if wanted_value is not None:
+            yield _equals_test(key, wanted_value)
+
+
+def deleted_transactions(company: CompanyFile, params: Params) -> list[Obj]:
+    """Return the deleted-transaction records the query asks for.
+
+    Grouped by transaction type in the order ``transactionTypes`` names them, then by delete
+    time; ``deletedAfter`` is inclusive from the start of a bare date, ``deletedBefore`` to its
+    end. QuickBooks keeps 90 days of deletions; the simulator keeps them all.
+    """
+    types = params.get("transactionTypes")
+    if not types:
+        raise invalid_request(
+            "The `transactionTypes` query parameter is required.", "MISSING_REQUIRED_PARAMETER"
+        )
+    unknown = sorted(set(types) - set(TRANSACTION_TYPES) - _UNMODELED_TXN_TYPES)
+    if unknown:
+        raise invalid_request(f"Invalid value for `transactionTypes`: {unknown}.")
+    after, before = _one(params, "deletedAfter"), _one(params, "deletedBefore")
+    since = None if after is None else _instant("deletedAfter", after, end_of_day=False)
+    until = None if before is None else _instant("deletedBefore", before, end_of_day=True)
+    out = []
+    for txn_type in dict.fromkeys(types):
+        for record in company.deleted:
+            if record["transactionType"] != txn_type:
+                continue
+            at = datetime.fromisoformat(record["deletedAt"])
+            if (since is None or at >= since) and (until is None or at <= until):
+                out.append(record)
+    return out
 
 
 def shape_for_list(res: Resource, params: Params) -> Callable[[Obj], Obj]:

@@ -1,4 +1,12 @@
-"""Seed data: a realistic demo company file, and bulk objects for reference-data tests."""
+"""Seed data: a realistic demo company file, and bulk objects for reference-data tests.
+
+The demo file holds what a small US business's QuickBooks would: a chart of accounts with a
+bank and a credit-card account, classes, standard and date-driven terms, the sales tax codes
+``Tax`` (taxable) and ``Non`` (non-taxable), a state (8.25 %) and a city (1 %) sales tax item
+and their group, payment methods (Cash, Check, Visa), customers (code ``Tax``, no default sales
+tax item, so transactions are taxed only when they name a sales tax item), vendors, service
+items (``Non``), products (``Tax``), a shipping other-charge item and a 2 % discount item.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +31,15 @@ _ACCOUNTS: Final = [
     ("Software Subscriptions", "expense", "6200"),
     ("Rent Expense", "expense", "6300"),
 ]
+# Added after the original demo accounts so lookups by "first income account" keep working.
+_MORE_ACCOUNTS: Final = [
+    ("Visa Business Card", "credit_card", "2100"),
+    ("Sales Tax Payable", "other_current_liability", "2200"),
+    ("Shipping Income", "income", "4200"),
+    ("Discounts Given", "income", "4900"),
+]
+_TAX_ITEMS: Final = [("State Sales Tax", "8.25"), ("City Sales Tax", "1.00")]
+_PAYMENT_METHODS: Final = [("Cash", "cash"), ("Check", "check"), ("Visa", "visa")]
 _CLASSES: Final = ["Consulting", "Retail", "Wholesale", "Internal"]
 _TERMS: Final = [("Due on receipt", 0), ("Net 15", 15), ("Net 30", 30), ("Net 60", 60)]
 _CUSTOMERS: Final = [
@@ -79,34 +96,58 @@ _LABELS: Final = {
 
 def _demo(file: CompanyFile) -> dict[str, int]:
     ids: dict[str, str] = {}
-    for name, account_type, number in _ACCOUNTS:
-        account = file.create(
-            "accounts", {"name": name, "accountType": account_type, "accountNumber": number}
-        )
-        ids[name] = account["id"]
+    created: dict[str, int] = {}
+
+    def add(path: str, body: dict[str, Any]) -> str:
+        obj = file.create(path, body)
+        ids[str(obj["name"])] = str(obj["id"])
+        created[path] = created.get(path, 0) + 1
+        return str(obj["id"])
+
+    for name, account_type, number in (*_ACCOUNTS, *_MORE_ACCOUNTS):
+        add("accounts", {"name": name, "accountType": account_type, "accountNumber": number})
     for name in _CLASSES:
-        file.create("classes", {"name": name})
+        add("classes", {"name": name})
     for name, days in _TERMS:
-        file.create("standard-terms", {"name": name, "dueDays": days})
+        add("standard-terms", {"name": name, "dueDays": days})
+    add("date-driven-terms", {"name": "Due 15th of month", "dueDayOfMonth": 15})
+    add("sales-tax-codes", {"name": "Tax", "isTaxable": True, "description": "Taxable Sales"})
+    add("sales-tax-codes", {"name": "Non", "isTaxable": False, "description": "Non-Taxable Sales"})
+    for name, rate in _TAX_ITEMS:
+        add("sales-tax-items", {"name": name, "taxRate": rate, "description": name})
+    group = [ids[name] for name, _ in _TAX_ITEMS]
+    add("sales-tax-group-items", {"name": "State + City Tax", "salesTaxItemIds": group})
+    for name, kind in _PAYMENT_METHODS:
+        add("payment-methods", {"name": name, "paymentMethodType": kind})
     for name, email in _CUSTOMERS:
-        file.create("customers", {"name": name, "companyName": name, "email": email})
+        customer = {"name": name, "companyName": name, "email": email}
+        add("customers", {**customer, "salesTaxCodeId": ids["Tax"]})
     for name, email in _VENDORS:
-        file.create("vendors", {"name": name, "companyName": name, "email": email})
-    for name, price in _SERVICES:
-        details = {"postingAccountId": ids["Consulting Income"], "price": price}
-        file.create("service-items", {"name": name, "salesOrPurchaseDetails": details})
-    for name, price in _PRODUCTS:
-        details = {"postingAccountId": ids["Product Sales"], "price": price}
-        file.create("non-inventory-items", {"name": name, "salesOrPurchaseDetails": details})
-    return {
-        "accounts": len(_ACCOUNTS),
-        "classes": len(_CLASSES),
-        "standard-terms": len(_TERMS),
-        "customers": len(_CUSTOMERS),
-        "vendors": len(_VENDORS),
-        "service-items": len(_SERVICES),
-        "non-inventory-items": len(_PRODUCTS),
-    }
+        add("vendors", {"name": name, "companyName": name, "email": email})
+    for path, products, account, code in (
+        ("service-items", _SERVICES, "Consulting Income", "Non"),
+        ("non-inventory-items", _PRODUCTS, "Product Sales", "Tax"),
+    ):
+        for name, price in products:
+            details = {"postingAccountId": ids[account], "price": price}
+            add(
+                path, {"name": name, "salesOrPurchaseDetails": details, "salesTaxCodeId": ids[code]}
+            )
+    shipping = {"postingAccountId": ids["Shipping Income"], "price": "15.00"}
+    add(
+        "other-charge-items",
+        {"name": "Shipping", "salesOrPurchaseDetails": shipping, "salesTaxCodeId": ids["Non"]},
+    )
+    add(
+        "discount-items",
+        {
+            "name": "Prompt Pay Discount",
+            "discountRatePercent": "2",
+            "accountId": ids["Discounts Given"],
+            "salesTaxCodeId": ids["Non"],
+        },
+    )
+    return created
 
 
 def _first_id(file: CompanyFile, path: str, body: dict[str, Any]) -> str:

@@ -196,6 +196,53 @@ class SimulatorServer:
         """Empty everything: end users, company files, faults, revoked keys and the log."""
         self._call("POST", "/reset")
 
+    def edit_object(
+        self, end_user_id: str, type: str, qbd_id: str, **fields: Any
+    ) -> dict[str, Any]:
+        """Edit an object as a person in QuickBooks would (API request field names)."""
+        path = f"/companies/{end_user_id}/objects/{type}/{qbd_id}"
+        result: dict[str, Any] = self._call("POST", path, json={"fields": fields})
+        return result
+
+    def delete_object(self, end_user_id: str, type: str, qbd_id: str) -> None:
+        """Delete an object in QuickBooks, out of band."""
+        self._call("DELETE", f"/companies/{end_user_id}/objects/{type}/{qbd_id}")
+
+    def set_closing_date(self, end_user_id: str, closing_date: str | None) -> None:
+        """Set (``YYYY-MM-DD``) or clear (None) a company file's closing date."""
+        self._call("POST", f"/companies/{end_user_id}/closing-date", json={"date": closing_date})
+
+    def set_permission(self, end_user_id: str, *, denied: bool) -> None:
+        """Deny (or restore) an end-user's QuickBooks requests: they answer PERMISSION_ERROR."""
+        self._call("POST", f"/companies/{end_user_id}/permission", json={"denied": denied})
+
+    def delete_end_user(self, end_user_id: str) -> None:
+        """Delete an end-user and its company file, out of band."""
+        self._call("DELETE", f"/end-users/{end_user_id}")
+
+    def inject(
+        self,
+        *,
+        status: int,
+        type: str,
+        code: str,
+        integration_code: str | None = None,
+        count: int = 1,
+        end_user_id: str | None = None,
+        writes_only: bool = False,
+    ) -> None:
+        """Make the next ``count`` matching QuickBooks requests answer this error envelope."""
+        injection = {
+            "status": status,
+            "type": type,
+            "code": code,
+            "integration_code": integration_code,
+            "count": count,
+            "end_user_id": end_user_id,
+            "writes_only": writes_only,
+        }
+        self._call("POST", "/faults", json={"inject": injection})
+
     def revoke_key(self, key: str) -> None:
         """Make the simulator reject ``key`` with an authentication error."""
         self._call("POST", "/keys/revoke", json={"key": key})

@@ -15,9 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["conform", "money", "parse_money", "template"]
+__all__ = ["conform", "money", "parse_money", "rate_text", "template"]
 
 _CENT = Decimal("0.01")
+_RATE = Decimal("0.00001")
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
@@ -96,3 +97,9 @@ def parse_money(value: object) -> Decimal:
 def money(value: Decimal) -> str:
     """Format a ``Decimal`` the way Conductor does: a string with two decimal places."""
     return str(value.quantize(_CENT, rounding=ROUND_HALF_UP))
+
+
+def rate_text(value: Decimal) -> str:
+    """Format a rate or price: two decimals, or up to five when it needs them."""
+    fine = value.quantize(_RATE, rounding=ROUND_HALF_UP)
+    return money(fine) if fine == fine.quantize(_CENT) else str(fine.normalize())

@@ -1,325 +1,229 @@
-"""Transaction rules: lines and totals, payments applied to invoices, voids and deletes."""
+"""Transactions: building them from a request, and what writes, voids and deletes do to others.
+
+Kinds: sales (invoices, sales receipts, credit memos: lines with ``rate`` and sales tax),
+purchase orders (lines with ``rate``, no tax), purchases (bills and vendor credits: expense
+lines and item lines with ``cost``) and payers (receive-payments and bill payments).
+
+Void (QuickBooks keeps the transaction): every line amount, the totals and the tax become
+zero, the memo gets the prefix ``VOID:``, and the SDK types have no voided flag, so that is
+all a reader sees. Whatever was applied to a voided invoice or bill is unapplied (the payer's
+unused payment rises); a voided credit memo or vendor credit is taken back from every
+invoice or bill it paid; a voided bill payment pays nothing. Voiding again changes nothing
+and succeeds. Delete does the same to others and removes the transaction; it then shows in
+deleted-transactions. Editing a voided transaction is allowed (QuickBooks allows it too).
+
+Edits below what is applied: an invoice or bill edited to a total lower than the payments,
+discounts and credits applied to it sheds the excess, newest payer first (see
+:mod:`qbdsim._ledger`); a credit memo or vendor credit edited below what it has already paid
+is taken back from everything it paid.
+"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
+from qbdsim._balances import refresh
 from qbdsim._errors import invalid_request, request_error
-from qbdsim._resources import Resource
-from qbdsim._shapes import money, parse_money
+from qbdsim._ledger import ZERO, Application
+from qbdsim._lines import build_lines, total
+from qbdsim._payments import (
+    PAYERS,
+    plan_applications,
+    plan_invoice_credits,
+    txn_total,
+)
+from qbdsim._resources import TERMS, Resource
+from qbdsim._shapes import money
+from qbdsim._tax import apply_sales_tax, default_tax_fields
 
 if TYPE_CHECKING:
     from qbdsim._company import CompanyFile, Obj
 
-__all__ = ["after_delete", "after_write", "build", "void"]
+__all__ = ["after_write", "build", "forget", "parse_date", "void"]
 
-_ZERO: Final = Decimal("0.00")
-_LINE_TYPES: Final = {
+_RATE_LINES: Final = {
     "invoices": "qbd_invoice_line",
     "sales-receipts": "qbd_sales_receipt_line",
+    "credit-memos": "qbd_credit_memo_line",
     "purchase-orders": "qbd_purchase_order_line",
 }
-_REF_NUMBER_MAX: Final = {"invoices": 11, "sales-receipts": 11, "purchase-orders": 11}
+_TAXED: Final = ("invoices", "sales-receipts", "credit-memos")
+_PURCHASES: Final = ("bills", "vendor-credits")
+_REF_NUMBER_MAX: Final = {"invoices": 11, "sales-receipts": 11, "credit-memos": 11}
 
 
-def _dec(value: Any) -> Decimal:
-    return _ZERO if value is None else parse_money(value)
-
-
-def _parse_date(key: str, value: Any) -> date:
+def parse_date(key: str, value: Any) -> date:
+    """Parse a request date, or raise a 400."""
     try:
         return date.fromisoformat(str(value))
     except ValueError as exc:
         raise invalid_request(f"Invalid date for `{key}`: {value!r}; expected YYYY-MM-DD.") from exc
 
 
-def _item_price(company: CompanyFile, item_ref: dict[str, Any] | None, *, purchase: bool) -> Any:
-    if not item_ref:
-        return None
-    found = company.find(("service-items", "non-inventory-items"), item_ref["id"])
+def _due_date(company: CompanyFile, terms_ref: dict[str, Any], txn_date: date) -> date | None:
+    found = company.find(TERMS, terms_ref["id"])
     if found is None:
         return None
-    item = found[1]
-    both = item.get("salesAndPurchaseDetails")
-    if both:
-        return both.get("purchaseCost" if purchase else "salesPrice")
-    single = item.get("salesOrPurchaseDetails")
-    return single.get("price") if single else None
+    path, terms = found
+    if path == "standard-terms":
+        days = terms.get("dueDays")
+        return None if days is None else txn_date + timedelta(days=int(days))
+    # Date-driven: due on that day of the month, next month when it falls inside the grace.
+    day = int(terms.get("dueDayOfMonth") or 1)
+    grace = timedelta(days=int(terms.get("gracePeriodDays") or 0))
+    year, month = txn_date.year, txn_date.month
+    for _ in range(2):
+        last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+        due = date(year, month, min(day, last))
+        if due >= txn_date + grace:
+            return due
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return due
 
 
-def _build_lines(
-    company: CompanyFile,
-    res: Resource,
-    given: list[dict[str, Any]],
-    existing: list[Obj],
-    *,
-    object_type: str,
-    price_key: str,
-) -> list[Obj]:
-    """Build lines; on update ``given`` replaces the list, keeping lines sent with their ``id``."""
-    by_id = {line["id"]: line for line in existing}
-    lines: list[Obj] = []
-    for line_in in given:
-        line_id = line_in.get("id")
-        if line_id and line_id != "-1":
-            if line_id not in by_id:
-                raise request_error(
-                    "3120", f'Object "{line_id}" specified in the request cannot be found.'
-                )
-            line: Obj = dict(by_id[line_id])
-        else:
-            line = {"id": company.new_line_id(), "objectType": object_type, "customFields": []}
-        company.apply_fields(res, {k: v for k, v in line_in.items() if k != "id"}, line)
-        is_new = line_id in (None, "-1")
-        if is_new and not {"quantity", price_key, "amount"} & line_in.keys():
-            line["quantity"] = 1
-        if is_new and line.get(price_key) is None and "amount" not in line_in and line.get("item"):
-            price = _item_price(company, line.get("item"), purchase=price_key == "cost")
-            line[price_key] = money(_dec(price))
-        quantity = line.get("quantity")
-        price = line.get(price_key)
-        if "amount" not in line_in and quantity is not None and price is not None:
-            line["amount"] = money(Decimal(str(quantity)) * _dec(price))
-        elif price is None and quantity and line.get("amount") is not None:
-            line[price_key] = money(_dec(line["amount"]) / Decimal(str(quantity)))
-        line.setdefault("amount", "0.00")
-        lines.append(line)
-    return lines
-
-
-def _total(lines: list[Obj]) -> Decimal:
-    return sum((_dec(line.get("amount")) for line in lines), _ZERO)
-
-
-def build(
+def _header(
     company: CompanyFile, res: Resource, body: dict[str, Any], obj: Obj, *, creating: bool
 ) -> None:
-    """Fill the computed parts of a transaction (lines, totals, applications) into ``obj``."""
-    path = res.path
     if "transactionDate" in body:
-        txn_date = _parse_date("transactionDate", body["transactionDate"])
+        txn_date = parse_date("transactionDate", body["transactionDate"])
         terms = obj.get("terms")
         if creating and terms and not body.get("dueDate"):
-            term = company.get("standard-terms", terms["id"])
-            if term and term.get("dueDays") is not None:
-                obj["dueDate"] = (txn_date + timedelta(days=int(term["dueDays"]))).isoformat()
+            due = _due_date(company, terms, txn_date)
+            if due is not None:
+                obj["dueDate"] = due.isoformat()
     ref_number = body.get("refNumber")
-    limit = _REF_NUMBER_MAX.get(path, 20)
+    limit = _REF_NUMBER_MAX.get(res.path, 20)
     if isinstance(ref_number, str) and len(ref_number) > limit:
         raise request_error(
             "3070", f'The string "{ref_number}" in the field "RefNumber" is too long.'
         )
-    if path in _LINE_TYPES:
-        price_key = "rate"
+
+
+def build(
+    company: CompanyFile, res: Resource, body: dict[str, Any], obj: Obj, *, creating: bool
+) -> list[Application] | None:
+    """Fill a transaction's computed parts into ``obj``; return its planned applications."""
+    path = res.path
+    _header(company, res, body, obj, creating=creating)
+    if path in _RATE_LINES:
         if "lines" in body or creating:
-            obj["lines"] = _build_lines(
+            obj["lines"] = build_lines(
                 company,
                 res,
                 body.get("lines") or [],
                 obj.get("lines") or [],
-                object_type=_LINE_TYPES[path],
-                price_key=price_key,
+                object_type=_RATE_LINES[path],
+                price_key="rate",
+                purchase=path == "purchase-orders",
             )
-        subtotal = _total(obj["lines"])
-        if path == "purchase-orders":
-            obj["totalAmount"] = money(subtotal)
-            obj.setdefault("isFullyReceived", False)
-            obj.setdefault("isManuallyClosed", False)
-            return
-        obj["subtotal"] = money(subtotal)
-        obj["salesTaxTotal"] = "0.00"
-        obj["salesTaxPercentage"] = "0.00"
-        obj.setdefault("isPending", False)
-        if path == "sales-receipts":
-            obj["totalAmount"] = money(subtotal)
-        else:
-            _set_invoice_balance(company, obj)
-    elif path == "bills":
-        _build_bill(company, res, body, obj)
-    elif path == "receive-payments":
-        _build_payment(company, res, body, obj, creating=creating)
+        return _rate_totals(company, res, body, obj, creating=creating)
+    if path in _PURCHASES:
+        _purchase_lines(company, res, body, obj)
+        return None
+    if path in PAYERS:
+        return plan_applications(company, res, body, obj, creating=creating)
+    return None
 
 
-def _build_bill(company: CompanyFile, res: Resource, body: dict[str, Any], obj: Obj) -> None:
+def _rate_totals(
+    company: CompanyFile, res: Resource, body: dict[str, Any], obj: Obj, *, creating: bool
+) -> list[Application] | None:
+    subtotal = total(obj["lines"])
+    if res.path == "purchase-orders":
+        obj["totalAmount"] = money(subtotal)
+        obj.setdefault("isFullyReceived", False)
+        obj.setdefault("isManuallyClosed", False)
+        return None
+    if creating:
+        default_tax_fields(company, obj)
+    tax = apply_sales_tax(company, obj)
+    obj["subtotal"] = money(subtotal)
+    obj.setdefault("isPending", False)
+    if res.path != "invoices":
+        obj["totalAmount"] = money(subtotal + tax)
+        if res.path == "credit-memos":
+            obj["creditRemaining"] = obj["totalAmount"]
+        return None
+    obj["balanceRemaining"] = money(subtotal + tax)
+    obj.setdefault("appliedAmount", "0.00")
+    return plan_invoice_credits(company, res, body, obj)
+
+
+def _purchase_lines(company: CompanyFile, res: Resource, body: dict[str, Any], obj: Obj) -> None:
     for key, object_type, price_key in (
-        ("expenseLines", "qbd_expense_line", "amount"),
+        ("expenseLines", "qbd_expense_line", None),
         ("itemLines", "qbd_item_line", "cost"),
     ):
         clear = body.get("clearExpenseLines" if key == "expenseLines" else "clearItemLines")
         if clear:
             obj[key] = []
         elif key in body or key not in obj:
-            obj[key] = _build_lines(
+            obj[key] = build_lines(
                 company,
                 res,
                 body.get(key) or [],
                 obj.get(key) or [],
                 object_type=object_type,
                 price_key=price_key,
+                purchase=True,
             )
-    amount_due = _total(obj["expenseLines"]) + _total(obj["itemLines"])
-    obj["amountDue"] = money(amount_due)
-    obj["openAmount"] = money(amount_due)
-    obj["isPaid"] = amount_due <= 0
-    obj.setdefault("isPending", False)
-
-
-def _set_invoice_balance(company: CompanyFile, invoice: Obj) -> None:
-    applications = company.applied.get(invoice["id"], {})
-    applied = sum(applications.values(), _ZERO)
-    balance = _dec(invoice["subtotal"]) + _dec(invoice.get("salesTaxTotal")) - applied
-    invoice["appliedAmount"] = money(applied)
-    invoice["balanceRemaining"] = money(balance)
-    invoice["isPaid"] = balance <= 0
-    links = []
-    for payment_id, amount in applications.items():
-        payment = company.get("receive-payments", payment_id)
-        links.append(
-            {
-                "id": payment_id,
-                "objectType": "qbd_linked_transaction",
-                "transactionType": "receive_payment",
-                "transactionDate": payment["transactionDate"] if payment else None,
-                "refNumber": payment.get("refNumber") if payment else None,
-                "amount": money(-amount),
-                "linkType": "amount",
-            }
-        )
-    invoice["linkedTransactions"] = links
-
-
-def _build_payment(
-    company: CompanyFile, res: Resource, body: dict[str, Any], obj: Obj, *, creating: bool
-) -> None:
-    total = _dec(obj.get("totalAmount"))
-    customer_id = (obj.get("customer") or {}).get("id")
-    previous = {} if creating else company.applications_of(obj["id"])
-    if not creating and "applyToTransactions" not in body and not body.get("isAutoApply"):
-        plan = previous
+    amount = money(total(obj["expenseLines"]) + total(obj["itemLines"]))
+    if res.path == "bills":
+        obj["amountDue"] = obj["openAmount"] = amount
+        obj["isPaid"] = amount == "0.00"
+        obj.setdefault("isPending", False)
     else:
-        plan = _plan_applications(company, res, body, obj, customer_id, total, previous)
-    applied_total = sum(plan.values(), _ZERO)
-    if applied_total > total:
-        raise request_error(
-            "3180",
-            "There was an error when saving a ReceivePayment. QuickBooks error message: The "
-            "amounts applied exceed the total amount of the payment.",
-        )
-    obj["unusedPayment"] = money(total - applied_total)
-    obj["unusedCredits"] = "0.00"
-    company.pending_plan = plan
+        obj["creditAmount"] = obj["openAmount"] = amount
 
 
-def _plan_applications(
-    company: CompanyFile,
-    res: Resource,
-    body: dict[str, Any],
-    obj: Obj,
-    customer_id: str | None,
-    total: Decimal,
-    previous: dict[str, Decimal],
-) -> dict[str, Decimal]:
-    def open_balance(invoice: Obj) -> Decimal:
-        return _dec(invoice["balanceRemaining"]) + previous.get(invoice["id"], _ZERO)
-
-    plan: dict[str, Decimal] = {}
-    if body.get("isAutoApply"):
-        remaining = total
-        for candidate in company.all("invoices"):
-            if remaining <= 0:
-                break
-            if (candidate.get("customer") or {}).get("id") != customer_id:
-                continue
-            amount = min(open_balance(candidate), remaining)
-            if amount > 0:
-                plan[candidate["id"]] = amount
-                remaining -= amount
-        return plan
-    remaining = total
-    for application in body.get("applyToTransactions") or []:
-        txn_id = application.get("transactionId")
-        invoice = company.get("invoices", str(txn_id))
-        if invoice is None:
-            raise request_error(
-                "3120", f'Object "{txn_id}" specified in the request cannot be found.'
-            )
-        if (invoice.get("customer") or {}).get("id") != customer_id:
-            raise request_error(
-                "3140",
-                f'There is an invalid reference to QuickBooks Invoice "{txn_id}" in the '
-                f"{res.qb_name}. QuickBooks error message: The transaction belongs to another "
-                "customer.",
-            )
-        balance = open_balance(invoice)
-        given = application.get("paymentAmount")
-        amount = min(balance, remaining) if given is None else _dec(given)
-        if amount > balance:
-            raise request_error(
-                "3180",
-                "There was an error when saving a ReceivePayment. QuickBooks error message: "
-                f'The payment amount {money(amount)} exceeds the open balance of "{txn_id}".',
-            )
-        plan[invoice["id"]] = plan.get(invoice["id"], _ZERO) + amount
-        remaining -= amount
-    return plan
+def after_write(
+    company: CompanyFile, res: Resource, stored: Obj, plan: list[Application] | None
+) -> None:
+    """Commit a written transaction's applications and refresh everything they touch."""
+    txn_id = stored["id"]
+    touched = {txn_id}
+    if plan is not None:
+        touched |= company.ledger.replace(txn_id, plan)
+    if res.path in ("invoices", "bills"):
+        # A target edited below what is applied to it sheds the excess, newest payer first.
+        touched |= company.ledger.trim(txn_id, txn_total(res.path, stored))
+    if res.path in ("credit-memos", "vendor-credits"):
+        used = company.ledger.used(txn_id)
+        if used > txn_total(res.path, stored):
+            touched |= company.ledger.drop_credit(txn_id)
+    refresh(company, touched, written=txn_id)
 
 
-def after_write(company: CompanyFile, res: Resource, stored: Obj) -> None:
-    """Propagate a committed transaction write to the objects it affects."""
-    if res.path != "receive-payments":
-        return
-    pending, company.pending_plan = company.pending_plan, None
-    plan = company.applications_of(stored["id"]) if pending is None else pending
-    touched = company.set_applications(stored["id"], plan)
-    applied = []
-    for invoice_id in touched:
-        invoice = company.get("invoices", invoice_id)
-        if invoice is None:
-            continue
-        _set_invoice_balance(company, invoice)
-        company.stamp(invoice)
-        if invoice_id in plan:
-            applied.append(
-                {
-                    "transactionId": invoice_id,
-                    "transactionType": "invoice",
-                    "transactionDate": invoice["transactionDate"],
-                    "refNumber": invoice.get("refNumber"),
-                    "amount": money(plan[invoice_id]),
-                    "balanceRemaining": invoice["balanceRemaining"],
-                    "discountAmount": None,
-                    "discountAccount": None,
-                    "discountClass": None,
-                    "linkedTransactions": [],
-                }
-            )
-    stored["appliedToTransactions"] = applied
+def forget(company: CompanyFile, obj: Obj) -> None:
+    """Undo what a deleted transaction did to the others."""
+    touched = company.ledger.forget(obj["id"])
+    refresh(company, touched)
 
 
-def after_delete(company: CompanyFile, res: Resource, obj: Obj) -> None:
-    """Undo what a deleted transaction did to other objects."""
-    if res.path == "receive-payments":
-        for invoice_id in company.set_applications(obj["id"], {}):
-            invoice = company.get("invoices", invoice_id)
-            if invoice is not None:
-                _set_invoice_balance(company, invoice)
-                company.stamp(invoice)
-    elif res.path == "invoices":
-        company.applied.pop(obj["id"], None)
-
-
-def void(company: CompanyFile, res: Resource, obj: Obj) -> None:
-    """Zero a transaction's amounts the way QuickBooks voids it."""
-    if not res.voidable:
-        raise invalid_request(f"A {res.object_type} cannot be voided.", status=404)
+def void(company: CompanyFile, res: Resource, obj: Obj) -> set[str]:
+    """Zero ``obj``'s amounts; return the other transactions whose balances must follow."""
     for key in ("lines", "expenseLines", "itemLines"):
         if obj.get(key):
             obj[key] = [{**line, "amount": "0.00"} for line in obj[key]]
     obj["memo"] = f"VOID: {obj.get('memo') or ''}".rstrip()
-    for key in ("subtotal", "totalAmount", "amountDue", "openAmount"):
+    for key in (
+        "subtotal",
+        "salesTaxTotal",
+        "totalAmount",
+        "amountDue",
+        "openAmount",
+        "creditAmount",
+        "creditRemaining",
+        "amount",
+    ):
         if obj.get(key) is not None:
             obj[key] = "0.00"
-    if res.path == "invoices":
-        _set_invoice_balance(company, obj)
+    ledger = company.ledger
+    if res.path in ("invoices", "bills"):
+        return ledger.trim(obj["id"], ZERO) | ledger.replace(obj["id"], [])
+    if res.path in ("credit-memos", "vendor-credits"):
+        return ledger.drop_credit(obj["id"])
+    if res.path in PAYERS:
+        return ledger.replace(obj["id"], [])
+    return set()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from conductor import AsyncConductor, Conductor
 
-from qbdsim import SimulatorServer
+from qbdsim import ERROR_CATALOG, SimulatorServer
 
 API_KEY = "sk_test_qbdsim"
 
@@ -22,8 +22,15 @@ def sim() -> Iterator[SimulatorServer]:
 
 @pytest.fixture(autouse=True)
 def _fresh_world(sim: SimulatorServer) -> Iterator[None]:
+    """Empty the simulator after each test, checking its errors were all catalogued."""
     yield
+    produced = {
+        (e["status"], e["error_type"], e["error_code"], e["integration_code"])
+        for e in sim.log()
+        if e["error_code"] is not None and not e["injected"]
+    }
     sim.reset()
+    assert produced <= set(ERROR_CATALOG), f"not in ERROR_CATALOG: {produced - set(ERROR_CATALOG)}"
 
 
 @pytest.fixture
@@ -81,3 +88,24 @@ def refs(client: Conductor, end_user: str) -> Refs:
         klass=qbd.classes.create(name="Retail", conductor_end_user_id=eu).id,
         terms=qbd.standard_terms.create(name="Net 30", due_days=30, conductor_end_user_id=eu).id,
     )
+
+
+@dataclass
+class Books:
+    """The demo company file: ids of its list objects by type and name."""
+
+    sim: SimulatorServer
+    end_user: str
+
+    def id(self, path: str, name: str) -> str:
+        """Return the id of the ``path`` object called ``name``."""
+        return next(
+            str(o["id"]) for o in self.sim.objects(self.end_user, path) if o["name"] == name
+        )
+
+
+@pytest.fixture
+def books(sim: SimulatorServer, end_user: str) -> Books:
+    """The end user's company file filled with the demo lists."""
+    sim.seed(end_user, demo=True)
+    return Books(sim, end_user)
