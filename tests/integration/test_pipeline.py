@@ -62,7 +62,7 @@ def connect_company(stack: TestStack) -> tuple[str, str, dict[str, str]]:
     stack.simulator.seed(end_user.id, demo=True)
     ids = {
         obj["name"]: obj["id"]
-        for kind in ("accounts", "standard-terms")
+        for kind in ("accounts", "standard-terms", "payment-methods")
         for obj in stack.simulator.objects(end_user.id, kind)
     }
     return company, end_user.id, ids
@@ -85,8 +85,8 @@ def _company_stream(company: str, ids: dict[str, str]) -> list[dict[str, Any]]:
         _mapping(company, "account", "acct_supplies", expense),
         _mapping(company, "account", "acct_undeposited", bank),
         _mapping(company, "terms", "terms_net30", terms),
-        _mapping(company, "payment_method", "pm_card", "PM-CARD"),
-        _mapping(company, "payment_method", "pm_cash", "PM-CASH"),
+        _mapping(company, "payment_method", "pm_card", ids["Visa"]),
+        _mapping(company, "payment_method", "pm_cash", ids["Cash"]),
         _event(EventType.ITEM_UPSERTED, company),
         _event(
             EventType.ITEM_UPSERTED,

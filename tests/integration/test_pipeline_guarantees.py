@@ -446,7 +446,12 @@ async def test_payment_before_its_invoice_waits_then_applies(
     company = connect(stack)
     setup = [*setup_events(company), mapping(company.id, "account", "acct_undeposited",
                                              company.customer_qbd)]  # fmt: skip
-    setup[-1] = mapping(company.id, "payment_method", "pm_card", "PM-CARD")
+    visa = next(
+        pm["id"]
+        for pm in stack.simulator.objects(company.end_user, "payment-methods")
+        if pm["name"] == "Visa"
+    )
+    setup[-1] = mapping(company.id, "payment_method", "pm_card", visa)
     payment = _event(EventType.PAYMENT_RECEIVED, company.id, deposit_account_id=None)
     del payment["data"]["deposit_account_id"]
     the_invoice = invoice(company.id, "INV-5001", invoice_id="inv_5001")
