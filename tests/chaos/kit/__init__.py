@@ -9,6 +9,7 @@ Reused by ``tests/chaos`` and the integration tests that crash the processor. By
 - ``observe``: publish a workload, wait for it to settle, collect the observations from
   the simulator, the broker and PostgreSQL; ``verify`` checks and prints the verdict line.
 - ``process``: ``python -m processors run`` as a child process, to be killed with signals.
+- ``kills``: SIGKILLs aimed at writes in flight, and the proof that they landed there.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tests.chaos.kit.checker import (
     marker,
     written_kind,
 )
+from tests.chaos.kit.kills import Kill, kill_mid_write, writes_cut
 from tests.chaos.kit.observe import Feed, ledger_statuses, observe, verify, wait_settled
 from tests.chaos.kit.process import ProcessorProcess, settings_env
 from tests.chaos.kit.workload import (
@@ -40,6 +42,7 @@ __all__ = [
     "WRITE_MIX",
     "ChaosCompany",
     "Feed",
+    "Kill",
     "LedgerRow",
     "Observations",
     "ProcessorProcess",
@@ -51,11 +54,13 @@ __all__ = [
     "commit_violations",
     "connect_companies",
     "generate_workload",
+    "kill_mid_write",
     "ledger_statuses",
     "marker",
     "observe",
     "settings_env",
     "verify",
     "wait_settled",
+    "writes_cut",
     "written_kind",
 ]
