@@ -189,11 +189,18 @@ def test_a_flawless_run_passes() -> None:
     workload = _workload()
     verdict = check(workload, _perfect(workload))
     kinds = Counter(k for e in workload.events if (k := written_kind(e)) is not None)
+    files = {
+        c.id: Counter(
+            k for e in workload.events if e["companyid"] == c.id and (k := written_kind(e))
+        )
+        for c in workload.companies
+    }
 
     assert verdict.ok, verdict.problems
     assert verdict.events == verdict.synced == len(workload.events)
     assert verdict.objects == sum(kinds.values())
     assert verdict.kinds == kinds
+    assert verdict.files == files
     assert _CLEAN in verdict.line()
 
 

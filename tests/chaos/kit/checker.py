@@ -151,7 +151,8 @@ class Verdict:
     synced: int = 0
     failed: int = 0
     objects: int = 0
-    kinds: Counter[str] = field(default_factory=Counter)
+    kinds: Counter[str] = field(default_factory=Counter)  # objects per type, all companies
+    files: dict[str, Counter[str]] = field(default_factory=dict)  # company -> per type
     lost: int = 0
     duplicated: int = 0
     reordered: int = 0
@@ -278,7 +279,8 @@ def _check_file(
 ) -> None:
     """One company file: untagged, misplaced, duplicated and reordered objects."""
     verdict.objects += len(objects)
-    verdict.kinds.update(obj.kind for obj in objects)
+    verdict.files[company] = Counter(obj.kind for obj in objects)
+    verdict.kinds.update(verdict.files[company])
     per_app_object: dict[tuple[str, str], list[QbObject]] = defaultdict(list)
     sequence: list[_Written] = []
     for obj in objects:
