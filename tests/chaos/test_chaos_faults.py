@@ -12,8 +12,13 @@ import pytest
 
 from tests.chaos.kit import Feed, connect_companies, generate_workload, verify, wait_settled
 
-_BASE = {"ambiguous_rate": 0.3, "ambiguous_mode": "drop", "error_rate": 0.1, "status": 503,
-         "latency_ms": [5, 40]}  # fmt: skip
+_BASE = {
+    "ambiguous_rate": 0.3,
+    "ambiguous_mode": "drop",
+    "error_rate": 0.1,
+    "status": 503,
+    "latency_ms": [5, 40],
+}
 
 
 async def _drive_faults(sim: Any, end_users: list[str], spike_ms: float, seed: int) -> None:
@@ -46,16 +51,20 @@ async def test_simulator_faults_leave_exactly_one_object_per_event_in_order(
         feed = Feed(settings)
         process = processors(settings)
         await feed.publish(workload.events)
-        await wait_settled(workload, settings, feed.ends, timeout=scale(120, 400),
-                           alive=lambda: process.alive)  # fmt: skip
+        await wait_settled(
+            workload, settings, feed.ends, timeout=scale(120, 400), alive=lambda: process.alive
+        )
     finally:
         driver.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await driver
         sim.set_faults()
     verdict = await verify(workload, settings, sim, feed.ends, label="simulator faults")
-    ambiguous = sum(1 for e in sim.log() if e.get("ambiguous") and
-                    e["end_user_id"] in {c.end_user for c in companies})  # fmt: skip
+    ambiguous = sum(
+        1
+        for e in sim.log()
+        if e.get("ambiguous") and e["end_user_id"] in {c.end_user for c in companies}
+    )
     print(f"ambiguous writes injected: {ambiguous}")
 
     assert verdict.ok, verdict.problems

@@ -57,8 +57,12 @@ async def test_companies_flapping_offline_and_online_end_synced_in_order(
             statuses = await ledger_statuses(stack.database_url, ids)
             return sum(s in ("synced", "parked") for s in statuses.values()) >= 0.8 * len(ids)
 
-        await async_wait_for(mostly_done, timeout=scale(60, 180), interval=0.2,
-                             what="most events synced or parked while flapping")  # fmt: skip
+        await async_wait_for(
+            mostly_done,
+            timeout=scale(60, 180),
+            interval=0.2,
+            what="most events synced or parked while flapping",
+        )
     finally:
         flapper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -71,8 +75,9 @@ async def test_companies_flapping_offline_and_online_end_synced_in_order(
     )
     await feed.publish(last)
     workload = workload + Workload(workload.companies, last)
-    await wait_settled(workload, settings, feed.ends, timeout=scale(90, 300),
-                       alive=lambda: process.alive)  # fmt: skip
+    await wait_settled(
+        workload, settings, feed.ends, timeout=scale(90, 300), alive=lambda: process.alive
+    )
     verdict = await verify(workload, settings, sim, feed.ends, label="flapping companies")
     rows = await db("SELECT count(*) AS n FROM dlq_index WHERE dlq_topic = $1", settings.dlq_topic)
     parked = rows[0]["n"]

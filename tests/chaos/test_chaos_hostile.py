@@ -48,15 +48,34 @@ Recipe = tuple[str, Any]
 
 def hostile() -> st.SearchStrategy[Recipe]:
     """Recipes for hostile records (materialised with fresh ids at publish time)."""
-    wrong = st.one_of(st.integers(), st.booleans(), st.none(), st.floats(),
-                      st.lists(st.integers(), max_size=3),
-                      st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))  # fmt: skip
-    fields = st.sampled_from(["id", "type", "specversion", "companyid", "data", "data.lines",
-                              "data.customer_id", "data.transaction_date",
-                              "data.lines.0.quantity", "data.lines.0.amount"])  # fmt: skip
-    numbers = st.one_of(st.sampled_from(["1e400", "-125.00", "99999999999999999999999.99",
-                                         "-0", "0.0000000001", "1E+5"]),
-                        st.integers(-(10**30), 10**30))  # fmt: skip
+    wrong = st.one_of(
+        st.integers(),
+        st.booleans(),
+        st.none(),
+        st.floats(),
+        st.lists(st.integers(), max_size=3),
+        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    )
+    fields = st.sampled_from(
+        [
+            "id",
+            "type",
+            "specversion",
+            "companyid",
+            "data",
+            "data.lines",
+            "data.customer_id",
+            "data.transaction_date",
+            "data.lines.0.quantity",
+            "data.lines.0.amount",
+        ]
+    )
+    numbers = st.one_of(
+        st.sampled_from(
+            ["1e400", "-125.00", "99999999999999999999999.99", "-0", "0.0000000001", "1E+5"]
+        ),
+        st.integers(-(10**30), 10**30),
+    )
     return st.one_of(
         st.tuples(st.just("broken_json"), st.integers(1, 400)),
         st.tuples(st.just("junk_bytes"), st.binary(max_size=64)),
@@ -86,8 +105,14 @@ class _Fuzz:
     Not a dataclass: hypothesis prints the arguments field by field, and records hold 5 MB.
     """
 
-    def __init__(self, settings: Settings, company: ChaosCompany, feed: Feed,
-                 process: ProcessorProcess, setup: Sequence[dict[str, Any]]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        settings: Settings,
+        company: ChaosCompany,
+        feed: Feed,
+        process: ProcessorProcess,
+        setup: Sequence[dict[str, Any]],
+    ) -> None:
         self.settings, self.company, self.feed, self.process = settings, company, feed, process
         self.valid: list[dict[str, Any]] = list(setup)
         self.hostile: list[tuple[str, bytes, str | None]] = []  # kind, value, event id
@@ -112,8 +137,11 @@ def fuzz(stack: Any, sim: Any, chaos_settings: Any, processors: Any) -> _Fuzz:
 
 def _invoice(fuzz: _Fuzz) -> dict[str, Any]:
     fuzz.seq += 1
-    event = example_event(EventType.INVOICE_CREATED, companyid=fuzz.company.id,
-                          id=f"{fuzz.company.id}-v{fuzz.seq:05d}")  # fmt: skip
+    event = example_event(
+        EventType.INVOICE_CREATED,
+        companyid=fuzz.company.id,
+        id=f"{fuzz.company.id}-v{fuzz.seq:05d}",
+    )
     event["data"].update(invoice_id=f"inv_v{fuzz.seq}", ref_number=f"V-{fuzz.seq:05d}")
     del event["data"]["terms_id"], event["data"]["due_date"]
     return event
@@ -152,8 +180,9 @@ def _materialise(fuzz: _Fuzz, recipe: Recipe) -> list[tuple[str, bytes, str | No
         base["data"]["memo"] = "x" * arg
         return [(kind, orjson.dumps(base), base["id"])]
     if kind == "deep":
-        return [(kind, raw.replace(b'"Thank you for your business"',
-                                   b"[" * arg + b"]" * arg, 1), None)]  # fmt: skip
+        return [
+            (kind, raw.replace(b'"Thank you for your business"', b"[" * arg + b"]" * arg, 1), None)
+        ]
     if kind == "bad_unicode":
         return [(kind, raw.replace(b"Consulting", b"Consult" + arg, 1), None)]
     if kind == "no_companyid":
@@ -164,8 +193,10 @@ def _materialise(fuzz: _Fuzz, recipe: Recipe) -> list[tuple[str, bytes, str | No
         fuzz.valid.append(original)
         twin = orjson.loads(orjson.dumps(original))
         twin["data"]["memo"] = f"a different body {arg}"
-        return [("valid", orjson.dumps(original), original["id"]),
-                (kind, orjson.dumps(twin), twin["id"])]  # fmt: skip
+        return [
+            ("valid", orjson.dumps(original), original["id"]),
+            (kind, orjson.dumps(twin), twin["id"]),
+        ]
     customer = example_event(EventType.CUSTOMER_UPSERTED, companyid=fuzz.company.id, id=base["id"])
     customer["data"].update(customer_id=f"cus_{base['id']}", name=arg, company_name=arg[:41])
     return [(kind, orjson.dumps(customer), base["id"])]
@@ -186,8 +217,9 @@ async def _ended(fuzz: _Fuzz) -> tuple[Workload, list[str]]:
             await results.poll()
             gone = {_sha(r.value) for r in rejected.records}
             done = {orjson.loads(r.value)["data"]["event_id"] for r in results.records if r.value}
-            return all(_sha(v) in gone or (i is not None and i in done)
-                       for _k, v, i in fuzz.hostile)  # fmt: skip
+            return all(
+                _sha(v) in gone or (i is not None and i in done) for _k, v, i in fuzz.hostile
+            )
 
         await async_wait_for(all_ended, timeout=120, interval=0.2, what="every hostile record")
         outcomes: dict[str, list[dict[str, Any]]] = {}
@@ -218,19 +250,31 @@ _EXAMPLES = 6 if _FULL else 1
 # The default (CI) run draws the same records every time; the full run draws new ones.
 _REPRODUCIBLE: Any = (lambda test: test) if _FULL else seed(20261124)
 _EVERY_KIND: list[Recipe] = [
-    ("broken_json", 57), ("junk_bytes", b"\x00\xff{"), ("wrong_type", ("data.lines", 7)),
-    ("number", ("quantity", -3)), ("number", ("amount", "1e400")), ("nan", b"NaN"),
-    ("huge_string", 5_000_000), ("deep", 20_000), ("bad_unicode", b"\xff\xfe"),
-    ("no_companyid", None), ("duplicate_id", "x"), ("injection", _INJECTIONS[0]),
+    ("broken_json", 57),
+    ("junk_bytes", b"\x00\xff{"),
+    ("wrong_type", ("data.lines", 7)),
+    ("number", ("quantity", -3)),
+    ("number", ("amount", "1e400")),
+    ("nan", b"NaN"),
+    ("huge_string", 5_000_000),
+    ("deep", 20_000),
+    ("bad_unicode", b"\xff\xfe"),
+    ("no_companyid", None),
+    ("duplicate_id", "x"),
+    ("injection", _INJECTIONS[0]),
     ("injection", _INJECTIONS[2]),
-]  # fmt: skip
+]
 
 
 # Shrinking would re-run the pipeline hundreds of times; the failing draw is printed instead.
 @_REPRODUCIBLE
-@settings(max_examples=_EXAMPLES, deadline=None, database=None,
-          phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=list(HealthCheck))  # fmt: skip
+@settings(
+    max_examples=_EXAMPLES,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
 @example(recipes=_EVERY_KIND)
 @given(recipes=st.lists(hostile(), min_size=12, max_size=12))
 def test_hostile_records_are_rejected_or_fail_cleanly_and_valid_events_around_them_sync(
@@ -247,11 +291,15 @@ def test_hostile_records_are_rejected_or_fail_cleanly_and_valid_events_around_th
     for _kind, _value, event_id in records:
         if event_id is not None:
             fuzz.order.setdefault(event_id, len(fuzz.order))
-    run_coroutine(fuzz.feed.publish([value for _k, value, _i in records],
-                                    key=fuzz.company.id.encode()))  # fmt: skip
+    run_coroutine(
+        fuzz.feed.publish([value for _k, value, _i in records], key=fuzz.company.id.encode())
+    )
     workload, problems = run_coroutine(_ended(fuzz))
-    run_coroutine(wait_settled(workload, fuzz.settings, fuzz.feed.ends, timeout=120,
-                               alive=lambda: fuzz.process.alive))  # fmt: skip
+    run_coroutine(
+        wait_settled(
+            workload, fuzz.settings, fuzz.feed.ends, timeout=120, alive=lambda: fuzz.process.alive
+        )
+    )
     label = f"hostile input ({len(fuzz.hostile)} records)"
     verdict = run_coroutine(verify(workload, fuzz.settings, sim, fuzz.feed.ends, label=label))
 

@@ -50,15 +50,20 @@ async def test_a_revoked_key_halts_without_committing_past_and_resumes_losing_no
         await async_wait_for(not_ready, timeout=60, what="/readyz 503")
         await asyncio.sleep(scale(3, 10))  # hold the revoked key (work already done may commit)
         still = await committed_positions(settings)
-        rows = await db("SELECT event_id, status, source_topic, source_partition, source_offset "
-                        "FROM ledger WHERE event_id = ANY($1::text[])", ids)  # fmt: skip
+        rows = await db(
+            "SELECT event_id, status, source_topic, source_partition, source_offset "
+            "FROM ledger WHERE event_id = ANY($1::text[])",
+            ids,
+        )
         topic = settings.input_topics[0]
         violations = commit_violations(
             {(topic, p): c for p, c in still.items()},
-            {(r["source_topic"], r["source_partition"], r["source_offset"]): r["event_id"]
-             for r in rows},
+            {
+                (r["source_topic"], r["source_partition"], r["source_offset"]): r["event_id"]
+                for r in rows
+            },
             {r["event_id"]: LedgerRow(r["status"]) for r in rows},
-        )  # fmt: skip
+        )
         unfinished = (
             sum(r["status"] not in ("synced", "failed") for r in rows) + len(ids) - len(rows)
         )
@@ -68,8 +73,9 @@ async def test_a_revoked_key_halts_without_committing_past_and_resumes_losing_no
             return (await http.get(ready_url)).status_code == 200
 
         await async_wait_for(ready, timeout=90, what="/readyz 200 after the key is restored")
-    await wait_settled(workload, settings, feed.ends, timeout=scale(90, 180),
-                       alive=lambda: process.alive)  # fmt: skip
+    await wait_settled(
+        workload, settings, feed.ends, timeout=scale(90, 180), alive=lambda: process.alive
+    )
     verdict = await verify(workload, settings, sim, feed.ends, label="key revoked")
 
     assert unfinished > 0, "the key was revoked too late to halt anything"

@@ -45,8 +45,9 @@ async def test_a_paused_broker_delays_but_loses_nothing(
     finally:
         broker.signal(signal.SIGCONT)
     await feed.publish(second)
-    await wait_settled(workload, settings, feed.ends, timeout=scale(90, 180),
-                       alive=lambda: process.alive)  # fmt: skip
+    await wait_settled(
+        workload, settings, feed.ends, timeout=scale(90, 180), alive=lambda: process.alive
+    )
     verdict = await verify(workload, settings, sim, feed.ends, label="broker paused")
 
     assert verdict.ok, verdict.problems
@@ -73,8 +74,9 @@ async def test_a_postgresql_restart_delays_but_loses_nothing(
         assert process.alive
     finally:
         await asyncio.to_thread(postgres.start)
-    await wait_settled(workload, settings, feed.ends, timeout=scale(90, 180),
-                       alive=lambda: process.alive)  # fmt: skip
+    await wait_settled(
+        workload, settings, feed.ends, timeout=scale(90, 180), alive=lambda: process.alive
+    )
     verdict = await verify(workload, settings, sim, feed.ends, label="postgres restarted")
 
     assert verdict.ok, verdict.problems

@@ -38,8 +38,9 @@ async def test_instances_killed_and_started_repeatedly_lose_and_duplicate_nothin
         old = new
     for batch in batches[cycles + 1 :]:
         await feed.publish(batch)
-    await wait_settled(workload, settings, feed.ends, timeout=scale(90, 300),
-                       alive=lambda: old.alive)  # fmt: skip
+    await wait_settled(
+        workload, settings, feed.ends, timeout=scale(90, 300), alive=lambda: old.alive
+    )
     verdict = await verify(workload, settings, sim, feed.ends, label=f"rebalances x{cycles}")
 
     assert verdict.ok, verdict.problems

@@ -1,12 +1,22 @@
-"""The chaos invariant checker passes a clean run and fails each kind of broken one."""
+"""The chaos invariant checker passes a clean run and fails each kind of broken one alone."""
 
 from __future__ import annotations
 
+import re
+import uuid
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from processors.markers import external_id_for
 from schemas import EventType
 from tests.chaos.kit import (
+    WRITE_MIX,
     ChaosCompany,
     LedgerRow,
     Observations,
@@ -16,15 +26,34 @@ from tests.chaos.kit import (
     check,
     commit_violations,
     generate_workload,
+    written_kind,
 )
 
-_CREATES = {EventType.CUSTOMER_UPSERTED, EventType.ITEM_UPSERTED, EventType.INVOICE_CREATED}
 _TOPIC = "events"
+_WRITES = list(WRITE_MIX)
+Event = dict[str, Any]
+Injection = Callable[[Workload, Observations, Event], Observations]
+_CLEAN = "lost 0, duplicated 0, reordered 0, wrong-company 0, untagged 0, uncommitted 0, stalled 0"
 
 
-def _workload() -> Workload:
-    companies = [ChaosCompany(f"acct-{n}", f"end_usr_{n}", "C1", "I1", "A1") for n in range(3)]
-    return generate_workload(companies, 30, seed=7, sync_requested_rate=0.1)
+def _companies(count: int = 3) -> list[ChaosCompany]:
+    return [
+        ChaosCompany(
+            id=f"acct-{n}",
+            end_user=f"end_usr_{n}",
+            customer_qbd="C1",
+            vendor_qbd="V1",
+            item_qbd="I1",
+            income_account_qbd="A1",
+            expense_account_qbd="A2",
+            deposit_account_qbd="A3",
+        )
+        for n in range(count)
+    ]
+
+
+def _workload(seed: int = 7) -> Workload:
+    return generate_workload(_companies(), 40, seed=seed, sync_requested_rate=0.1)
 
 
 def _perfect(workload: Workload) -> Observations:
@@ -32,12 +61,11 @@ def _perfect(workload: Workload) -> Observations:
     objects: dict[str, list[QbObject]] = {c.id: [] for c in workload.companies}
     results, ledger = [], {}
     for offset, event in enumerate(workload.events):
-        qbd_id = None
-        if event["type"] in _CREATES:
+        qbd_id, kind = None, written_kind(event)
+        if kind is not None:
             qbd_id = f"Q{offset}"
-            objects[event["companyid"]].append(
-                QbObject(qbd_id, external_id_for(event["id"]), "invoices")
-            )
+            marker = external_id_for(event["id"])
+            objects[event["companyid"]].append(QbObject(qbd_id, marker, kind))
         if event["type"] != EventType.SYNC_REQUESTED:
             results.append(Result(event["id"], "synced", qbd_id))
         ledger[event["id"]] = LedgerRow("synced", qbd_id, (_TOPIC, 0, offset))
@@ -45,132 +73,241 @@ def _perfect(workload: Workload) -> Observations:
     return Observations(objects, results, ledger, {(_TOPIC, 0): end}, {(_TOPIC, 0): end})
 
 
-def _first_create(workload: Workload) -> dict:
-    return next(e for e in workload.events if e["type"] in _CREATES)
+def _own(seen: Observations, event: Event) -> QbObject:
+    """The object ``event`` wrote."""
+    mark = external_id_for(event["id"])
+    return next(o for o in seen.objects[event["companyid"]] if o.external_id == mark)
+
+
+def _with_file(seen: Observations, company: str, objects: list[QbObject]) -> Observations:
+    return replace(seen, objects={**seen.objects, company: objects})
+
+
+def _other(workload: Workload, event: Event) -> str:
+    return next(c.id for c in workload.companies if c.id != event["companyid"])
+
+
+# -- one violation each ----------------------------------------------------------------------
+
+
+def _duplicate(workload: Workload, seen: Observations, event: Event) -> Observations:
+    """A second object with the event's externalId, written later (a re-write after a crash)."""
+    company = event["companyid"]
+    twin = replace(_own(seen, event), id="Q-twin")
+    return _with_file(seen, company, [*seen.objects[company], twin])
+
+
+def _loss(workload: Workload, seen: Observations, event: Event) -> Observations:
+    """The ledger and results say synced, but the company file has no object."""
+    company, own = event["companyid"], _own(seen, event)
+    return _with_file(seen, company, [o for o in seen.objects[company] if o != own])
+
+
+def _reorder(workload: Workload, seen: Observations, event: Event) -> Observations:
+    """The event's object written just before the one published before it."""
+    company = event["companyid"]
+    objects = list(seen.objects[company])
+    at = objects.index(_own(seen, event))
+    objects[at - 1], objects[at] = objects[at], objects[at - 1]
+    return _with_file(seen, company, objects)
+
+
+def _wrong_company(workload: Workload, seen: Observations, event: Event) -> Observations:
+    """A copy of the event's object in another company's file."""
+    other = _other(workload, event)
+    return _with_file(seen, other, [*seen.objects[other], replace(_own(seen, event), id="Q-x")])
+
+
+def _untagged(workload: Workload, seen: Observations, event: Event) -> Observations:
+    """An object of the event's type with no externalId in the event's company file."""
+    company, kind = event["companyid"], written_kind(event) or "customers"
+    return _with_file(seen, company, [*seen.objects[company], QbObject("Q-bare", None, kind)])
+
+
+def _foreign(workload: Workload, seen: Observations, event: Event) -> Observations:
+    """An object whose externalId matches no event of the workload."""
+    company, kind = event["companyid"], written_kind(event) or "customers"
+    stranger = QbObject("Q-stranger", "{" + str(uuid.uuid4()).upper() + "}", kind)
+    return _with_file(seen, company, [*seen.objects[company], stranger])
+
+
+def _stall(workload: Workload, seen: Observations, event: Event) -> Observations:
+    """The event never got further than 'attempting': no result, no object."""
+    company = event["companyid"]
+    objects = [o for o in seen.objects[company] if o.external_id != external_id_for(event["id"])]
+    return replace(
+        _with_file(seen, company, objects),
+        ledger={**seen.ledger, event["id"]: LedgerRow("attempting")},
+        results=[r for r in seen.results if r.event_id != event["id"]],
+    )
+
+
+def _uncommitted(workload: Workload, seen: Observations, event: Event) -> Observations:
+    """The group's committed offset stops at the event's record."""
+    row = seen.ledger[event["id"]]
+    assert row.source is not None
+    topic, partition, offset = row.source
+    return replace(seen, committed={(topic, partition): offset})
+
+
+_INJECTIONS: dict[str, tuple[str, Injection, Callable[[Workload, Event], int]]] = {
+    "duplicate": ("duplicated", _duplicate, lambda w, e: 1),
+    "loss": ("lost", _loss, lambda w, e: 1),
+    "reorder": ("reordered", _reorder, lambda w, e: 1),
+    "wrong company": ("wrong_company", _wrong_company, lambda w, e: 1),
+    "no externalId": ("untagged", _untagged, lambda w, e: 1),
+    "foreign externalId": ("untagged", _foreign, lambda w, e: 1),
+    "stall": ("stalled", _stall, lambda w, e: 1),
+    "uncommitted": ("uncommitted", _uncommitted, lambda w, e: len(w.events) - w.events.index(e)),
+}
+"""Violation -> (the counter it must raise, how to inject it, by how much)."""
+
+
+def _targets(workload: Workload, violation: str) -> list[Event]:
+    """Events a violation can be injected at (a reorder needs an earlier write to swap with)."""
+    writes = [e for e in workload.events if written_kind(e) is not None]
+    if violation != "reorder":
+        return writes
+    firsts = {c.id: next(e for e in writes if e["companyid"] == c.id) for c in workload.companies}
+    return [e for e in writes if e is not firsts[e["companyid"]]]
+
+
+def _assert_only(verdict: Any, counter: str, expected: int) -> None:
+    failures = verdict.failures()
+
+    assert not verdict.ok
+    assert failures[counter] == expected, verdict.problems
+    assert {k: v for k, v in failures.items() if k != counter and v} == {}, verdict.problems
+    assert re.search(rf"\b{counter.replace('_', '-')} {expected}[,;]", verdict.line())
+
+
+# -- tests ------------------------------------------------------------------------------------
 
 
 def test_a_flawless_run_passes() -> None:
     """A run that did everything right is OK, with every count where it should be."""
     workload = _workload()
     verdict = check(workload, _perfect(workload))
+    kinds = Counter(k for e in workload.events if (k := written_kind(e)) is not None)
+    files = {
+        c.id: Counter(
+            k for e in workload.events if e["companyid"] == c.id and (k := written_kind(e))
+        )
+        for c in workload.companies
+    }
 
     assert verdict.ok, verdict.problems
     assert verdict.events == verdict.synced == len(workload.events)
-    assert verdict.objects == sum(e["type"] in _CREATES for e in workload.events)
-    assert "lost=0 duplicated=0 reordered=0" in verdict.line()
+    assert verdict.objects == sum(kinds.values())
+    assert verdict.kinds == kinds
+    assert verdict.files == files
+    assert _CLEAN in verdict.line()
 
 
-def test_a_duplicate_object_fails() -> None:
-    """A second QuickBooks object with the same externalId counts as duplicated."""
+@pytest.mark.parametrize("event_type", _WRITES)
+@pytest.mark.parametrize("violation", list(_INJECTIONS))
+def test_each_violation_alone_raises_exactly_its_counter(
+    violation: str, event_type: EventType
+) -> None:
+    """For every written type, one injected violation raises its own counter and no other."""
+    counter, inject, expected = _INJECTIONS[violation]
+    workload = _workload()
+    event = next(e for e in _targets(workload, violation) if e["type"] == event_type)
+    verdict = check(workload, inject(workload, _perfect(workload), event))
+
+    _assert_only(verdict, counter, expected(workload, event))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    violation=st.sampled_from(list(_INJECTIONS)),
+    pick=st.integers(min_value=0),
+)
+def test_any_single_violation_on_any_workload_is_counted_alone(
+    seed: int, violation: str, pick: int
+) -> None:
+    """Whatever the workload and the event hit, one violation raises exactly its counter."""
+    workload = generate_workload(_companies(2), 12, seed=seed, sync_requested_rate=0.1)
+    targets = _targets(workload, violation)
+    if not targets:
+        return  # a workload with too few writes for this violation
+    event = targets[pick % len(targets)]
+    counter, inject, expected = _INJECTIONS[violation]
+    verdict = check(workload, inject(workload, _perfect(workload), event))
+
+    _assert_only(verdict, counter, expected(workload, event))
+
+
+def test_an_object_moved_to_another_company_is_misplaced_and_lost() -> None:
+    """Moving an object into another company's file (it passed before) is caught twice."""
     workload = _workload()
     seen = _perfect(workload)
-    company = workload.companies[0].id
-    twin = replace(seen.objects[company][0], id="Q-twin")
-    objects = {**seen.objects, company: [*seen.objects[company], twin]}
-    verdict = check(workload, replace(seen, objects=objects))
+    event = next(e for e in workload.events if e["type"] == EventType.BILL_CREATED)
+    moved = _loss(workload, _wrong_company(workload, seen, event), event)
+    verdict = check(workload, moved)
 
-    assert not verdict.ok
-    assert verdict.duplicated == 1
-    assert "duplicated=1" in verdict.line()
-
-
-def test_a_lost_object_fails() -> None:
-    """An event the ledger calls synced but with no object in QuickBooks counts as lost."""
-    workload = _workload()
-    seen = _perfect(workload)
-    company = workload.companies[1].id
-    objects = {**seen.objects, company: seen.objects[company][1:]}
-    verdict = check(workload, replace(seen, objects=objects))
-
-    assert not verdict.ok
+    assert verdict.wrong_company == 1
     assert verdict.lost == 1
 
 
-def test_an_event_without_an_end_state_fails() -> None:
-    """An event with no ledger row and no result counts as lost."""
+def test_stalled_covers_missing_rows_waiting_events_and_parked_records() -> None:
+    """No ledger row, still waiting, or still parked in the DLQ: each event counts once."""
     workload = _workload()
     seen = _perfect(workload)
-    event = _first_create(workload)
-    ledger = {k: v for k, v in seen.ledger.items() if k != event["id"]}
-    results = [r for r in seen.results if r.event_id != event["id"]]
-    objects = {
-        company: [o for o in objs if o.external_id != external_id_for(event["id"])]
-        for company, objs in seen.objects.items()
-    }
-    verdict = check(workload, replace(seen, ledger=ledger, results=results, objects=objects))
+    control = [e for e in workload.events if written_kind(e) is None]
+    gone, waiting, parked = control[0], control[1], control[2]
+    ledger = {k: v for k, v in seen.ledger.items() if k != gone["id"]}
+    ledger[waiting["id"]] = LedgerRow("waiting_dependency")
+    results = [r for r in seen.results if r.event_id not in (gone["id"], waiting["id"])]
+    stalled = replace(seen, ledger=ledger, results=results, parked={parked["id"], "other-evt"})
+    verdict = check(workload, stalled)
 
-    assert not verdict.ok
-    assert verdict.lost == 1
+    _assert_only(verdict, "stalled", 4)
 
 
-def test_a_synced_event_without_a_result_fails() -> None:
+def test_a_synced_event_without_a_result_is_lost() -> None:
     """A synced event whose result never reached the results topic counts as lost."""
     workload = _workload()
     seen = _perfect(workload)
-    event = _first_create(workload)
+    event = next(e for e in workload.events if e["type"] == EventType.PAYMENT_RECEIVED)
     verdict = check(
         workload, replace(seen, results=[r for r in seen.results if r.event_id != event["id"]])
     )
 
-    assert verdict.lost == 1
+    _assert_only(verdict, "lost", 1)
 
 
-def test_a_reorder_fails() -> None:
-    """Two of a company's writes swapped in its company file count as reordered."""
-    workload = _workload()
-    seen = _perfect(workload)
-    company = workload.companies[2].id
-    first, second, *rest = seen.objects[company]
-    verdict = check(workload, replace(seen, objects={**seen.objects,
-                                                     company: [second, first, *rest]}))  # fmt: skip
-
-    assert not verdict.ok
-    assert verdict.reordered == 1
-
-
-def test_an_event_left_in_flight_fails() -> None:
-    """An event still 'attempting' and a record still parked count as in flight."""
-    workload = _workload()
-    seen = _perfect(workload)
-    event = _first_create(workload)
-    ledger = {**seen.ledger, event["id"]: LedgerRow("parked")}
-    objects = {
-        company: [o for o in objs if o.external_id != external_id_for(event["id"])]
-        for company, objs in seen.objects.items()
-    }
-    verdict = check(workload, replace(seen, ledger=ledger, objects=objects, parked=1))
-
-    assert not verdict.ok
-    assert verdict.in_flight == 2
-
-
-def test_uncommitted_offsets_fail() -> None:
-    """A committed offset short of the end counts every offset in between."""
-    workload = _workload()
-    seen = _perfect(workload)
-    end = len(workload.events)
-    verdict = check(workload, replace(seen, committed={(_TOPIC, 0): end - 3}))
-
-    assert not verdict.ok
-    assert verdict.uncommitted == 3
-
-
-def test_disagreeing_end_states_fail() -> None:
+def test_disagreeing_end_states_conflict() -> None:
     """A success and a failure published for one event count as conflicting."""
     workload = _workload()
     seen = _perfect(workload)
-    event = _first_create(workload)
+    event = next(e for e in workload.events if e["type"] == EventType.SALES_RECEIPT_CREATED)
     verdict = check(workload, replace(seen, results=[*seen.results, Result(event["id"], "failed")]))
 
-    assert not verdict.ok
-    assert verdict.conflicting == 1
+    _assert_only(verdict, "conflicting", 1)
 
 
-def test_repeated_identical_results_and_conflicts_are_counted_not_failed() -> None:
+def test_an_object_of_a_failed_event_conflicts() -> None:
+    """QuickBooks holding an object for an event reported failed counts as conflicting."""
+    workload = _workload()
+    seen = _perfect(workload)
+    event = next(e for e in workload.events if e["type"] == EventType.VENDOR_UPSERTED)
+    ledger = {**seen.ledger, event["id"]: LedgerRow("failed")}
+    results = [
+        Result(r.event_id, "failed") if r.event_id == event["id"] else r for r in seen.results
+    ]
+    verdict = check(workload, replace(seen, ledger=ledger, results=results))
+
+    _assert_only(verdict, "conflicting", 1)
+    assert verdict.failed == 1
+
+
+def test_repeated_identical_results_and_id_conflicts_are_counted_not_failed() -> None:
     """At-least-once result publishing and idempotency conflicts are reported, not failures."""
     workload = _workload()
     seen = _perfect(workload)
-    event = _first_create(workload)
+    event = next(e for e in workload.events if written_kind(e) is not None)
     again = next(r for r in seen.results if r.event_id == event["id"])
     conflict = Result(event["id"], "failed", None, "IDEMPOTENCY_CONFLICT")
     verdict = check(workload, replace(seen, results=[*seen.results, again, conflict]))
@@ -180,19 +317,17 @@ def test_repeated_identical_results_and_conflicts_are_counted_not_failed() -> No
     assert verdict.idempotency_conflicts == 1
 
 
-def test_an_object_of_a_failed_event_is_stray() -> None:
-    """QuickBooks holding an object for an event reported failed counts as stray."""
+def test_external_ids_match_whatever_their_braces_and_case() -> None:
+    """QuickBooks echoing the marker in lower case or without braces is still the marker."""
     workload = _workload()
     seen = _perfect(workload)
-    event = _first_create(workload)
-    ledger = {**seen.ledger, event["id"]: LedgerRow("failed")}
-    results = [Result(r.event_id, "failed") if r.event_id == event["id"] else r
-               for r in seen.results]  # fmt: skip
-    verdict = check(workload, replace(seen, ledger=ledger, results=results))
+    echoed = {
+        company: [replace(o, external_id=(o.external_id or "").strip("{}").lower()) for o in objs]
+        for company, objs in seen.objects.items()
+    }
+    verdict = check(workload, replace(seen, objects=echoed))
 
-    assert not verdict.ok
-    assert verdict.stray == 1
-    assert verdict.failed == 1
+    assert verdict.ok, verdict.problems
 
 
 def test_commits_past_unfinished_work_are_found() -> None:
@@ -202,16 +337,3 @@ def test_commits_past_unfinished_work_are_found() -> None:
 
     assert commit_violations({(_TOPIC, 0): 3}, records, ledger) == []
     assert len(commit_violations({(_TOPIC, 0): 4}, records, ledger)) == 1
-
-
-def test_the_workload_is_seeded_and_keeps_per_company_sequence() -> None:
-    """The same seed gives the same stream; each company's ref numbers rise in publish order."""
-    workload = _workload()
-    again = _workload()
-
-    assert workload.events == again.events
-    for company in workload.companies:
-        invoices = [e for e in workload.events if e["type"] == EventType.INVOICE_CREATED]
-        refs = [e["data"]["ref_number"] for e in invoices if e["companyid"] == company.id]
-        assert refs == sorted(refs)
-        assert len(refs) > 5
