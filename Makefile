@@ -26,6 +26,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy examples scripts
+	$(BIN)/python scripts/check_deps.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

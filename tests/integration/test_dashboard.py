@@ -251,6 +251,23 @@ async def test_without_admin_token_the_dashboard_is_read_only(
 # -- in a real browser --------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Row:
+    """One table row as shown: the heading it sits under, its text, and its buttons."""
+
+    section: str
+    text: str
+    buttons: dict[str, int]
+    """Button label -> DOM node (for ``Browser.click``)."""
+
+
+def _row(rows: list[Row], section: str, text: str) -> Row:
+    """The one row under a heading starting with ``section`` whose text contains ``text``."""
+    found = [r for r in rows if r.section.lower().startswith(section) and text in r.text]
+    assert len(found) == 1, (section, text, rows)
+    return found[0]
+
+
 class Browser:
     """Headless Chromium driven over the DevTools protocol (just what these tests need)."""
 
@@ -296,6 +313,78 @@ class Browser:
         """Evaluate ``expression`` in the page and return its value."""
         result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
         return result["result"].get("value")
+
+    async def rows(self) -> list[Row]:
+        """Every table row on the page as a user (or a screen reader) meets it, in page order.
+
+        Read from the accessibility tree, so it depends on what the page shows and its
+        headings, not on how the HTML is put together.
+        """
+        nodes = {
+            node["nodeId"]: node
+            for node in (await self.call("Accessibility.getFullAXTree"))["nodes"]
+        }
+        rows: list[Row] = []
+        section = ""
+
+        def texts(node: dict[str, Any]) -> list[str]:
+            role, name = node["role"]["value"], node.get("name", {}).get("value", "")
+            if role in ("StaticText", "button"):
+                return [name]
+            return [
+                t
+                for child in node.get("childIds", [])
+                if child in nodes
+                for t in texts(nodes[child])
+            ]
+
+        def walk(node: dict[str, Any]) -> None:
+            nonlocal section
+            role = node["role"]["value"]
+            if role == "heading":
+                section = " ".join(texts(node))
+            if role == "row":
+                buttons: dict[str, int] = {}
+                self._buttons(nodes, node, buttons)
+                rows.append(Row(section, " ".join(texts(node)), buttons))
+                return
+            for child in node.get("childIds", []):
+                if child in nodes:
+                    walk(nodes[child])
+
+        walk(next(iter(nodes.values())))
+        return rows
+
+    @staticmethod
+    def _buttons(nodes: dict[str, Any], node: dict[str, Any], found: dict[str, int]) -> None:
+        if node["role"]["value"] == "button":
+            found[node.get("name", {}).get("value", "")] = node["backendDOMNodeId"]
+        for child in node.get("childIds", []):
+            if child in nodes:
+                Browser._buttons(nodes, nodes[child], found)
+
+    async def textbox(self, name: str) -> int:
+        """The DOM node of the text field a user knows as ``name`` (its label or placeholder)."""
+        nodes = (await self.call("Accessibility.getFullAXTree"))["nodes"]
+        return next(
+            n["backendDOMNodeId"]
+            for n in nodes
+            if n["role"]["value"] == "textbox" and n.get("name", {}).get("value") == name
+        )
+
+    async def type_into(self, node: int, text: str) -> None:
+        """Focus a field and type ``text`` into it, as keystrokes would."""
+        await self.call("DOM.focus", backendNodeId=node)
+        await self.call("Input.insertText", text=text)
+
+    async def click(self, node: int) -> None:
+        """Press and release the mouse over the middle of a node, like a user's click."""
+        quad = (await self.call("DOM.getBoxModel", backendNodeId=node))["model"]["content"]
+        x, y = sum(quad[0::2]) / 4, sum(quad[1::2]) / 4
+        for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+            await self.call(
+                "Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1
+            )
 
     async def screenshot(self, name: str) -> Path:
         """Save a full-page PNG to ``test-artifacts/<name>.png``."""
@@ -363,34 +452,65 @@ async def browser() -> AsyncIterator[Browser]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-async def test_browser_renders_the_dashboard(scene: Scene, browser: Browser) -> None:
-    """In Chromium the page shows all four companies, attention items and the DLQ."""
+async def test_browser_shows_companies_parked_work_and_attention(
+    scene: Scene, browser: Browser
+) -> None:
+    """In Chromium each company shows its state and parked count, with its attention and DLQ."""
     await browser.goto(str(scene.client.base_url.join("/")))
     shot = await browser.screenshot("dashboard")
-    rows = await browser.js("document.querySelectorAll('#companies tbody tr').length")
-    text = await browser.js("document.body.innerText")
+    rows = await browser.rows()
+    summary = await scene.summary()
 
-    assert rows >= 4
-    for name in ("Acme Plumbing LLC", "Bluebird Bakery", "Cedar Dental Group", "Needs attention"):
-        assert name in text
+    ours = {short: scene.companies[short] for short in ("acme", "bluebird", "cedar", "delta")}
+    names = {
+        "acme": "Acme Plumbing LLC",
+        "bluebird": "Bluebird Bakery",
+        "cedar": "Cedar Dental Group",
+        "delta": ours["delta"],
+    }
+    states = {short: _row(rows, "compan", names[short]).text for short in ours}
+    assert "online" in states["acme"]
+    assert "parked" not in states["acme"]
+    assert "online" in states["cedar"]
+    assert "parked" in states["bluebird"]
+    assert " 3 " in f" {states['bluebird']} "
+    assert "parked" in states["delta"]
+    assert " 1 " in f" {states['delta']} "
+    shown = {
+        (item["company_id"], item["category"]): item["user_facing_message"][:60]
+        for item in summary["attention"]
+        if item["company_id"] in ours.values()
+    }
+    assert set(shown) == {
+        (ours["bluebird"], "connection"),
+        (ours["delta"], "setup"),
+        (ours["cedar"], "data"),
+    }
+    for (company, category), message in shown.items():
+        row = _row(rows, "needs attention", company)
+        assert category in row.text
+        assert message in row.text
+    parked = [d for d in summary["dlq"] if d["company_id"] in ours.values()]
+    assert len(parked) == 4
+    for record in parked:
+        assert (
+            ours[record["company_id"].split("-")[0]]
+            in _row(rows, "parked", record["event_id"]).text
+        )
     assert shot.stat().st_size > 10_000
 
 
 async def test_browser_replay_click_replays_the_company(
     stack: TestStack, scene: Scene, browser: Browser
 ) -> None:
-    """Bluebird back online, a click on its Replay button syncs its parked events."""
+    """Bluebird back online, typing the token and clicking its Replay syncs its parked work."""
     stack.simulator.connect(scene.end_users["bluebird"])
-    bluebird = scene.companies["bluebird"]
+    bluebird, delta = scene.companies["bluebird"], scene.companies["delta"]
     await browser.goto(str(scene.client.base_url.join("/")))
-    await browser.js(
-        f"document.getElementById('admin-token').value = {orjson.dumps(TOKEN).decode()}"
-    )
-    await browser.js(
-        f"document.querySelector('tr[data-company=\"{bluebird}\"] form.action button').click()"
-    )
+    await browser.type_into(await browser.textbox("admin token"), TOKEN)
+    replay = _row(await browser.rows(), "compan", "Bluebird Bakery").buttons["Replay"]
+    await browser.click(replay)
     await browser.loaded()
-    notice = await browser.js("document.querySelector('.notice').innerText")
     await browser.screenshot("dashboard-replay-clicked")
 
     async def replayed() -> bool:
@@ -400,8 +520,20 @@ async def test_browser_replay_click_replays_the_company(
     await async_wait_for(replayed, timeout=60, what="bluebird replayed")
     await browser.goto(str(scene.client.base_url.join("/")))
     await browser.screenshot("dashboard-after-replay")
+    rows = await browser.rows()
+    summary = await scene.summary()
 
-    assert f"replay of {bluebird} queued" in notice
+    in_quickbooks = {
+        c["name"] for c in stack.simulator.objects(scene.end_users["bluebird"], "customers")
+    }
+    assert {"Morning Market", "Sunrise Deli", "Corner Cafe"} <= in_quickbooks
+    statuses = {d["status"] for d in summary["dlq"] if d["company_id"] == bluebird}
+    assert statuses == {"replayed"}
+    assert "online" in _row(rows, "compan", "Bluebird Bakery").text
+    assert not [
+        r for r in rows if r.section.lower().startswith("needs attention") and bluebird in r.text
+    ]
+    assert "parked" in _row(rows, "compan", delta).text
 
 
 async def test_rerun_runs_a_failed_event_again_after_the_data_was_fixed(
