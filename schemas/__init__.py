@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, is_json_media_type
 from schemas.errors import (
     InvalidData,
     InvalidEnvelope,
@@ -199,6 +199,7 @@ __all__ = [
     "VendorUpserted",
     "example_event",
     "export_schemas",
+    "is_json_media_type",
     "make_cloudevent",
     "parse_event",
     "result_event_id",
