@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from processors.intake import Accepted, Rejected, decode
-from schemas import EventType, example_event, structured_bytes, sync_requested
+from schemas import DlqHeader, EventType, example_event, structured_bytes, sync_requested
 
 _KEY = b"acct_48291"
 _ATTRIBUTES = ("specversion", "id", "type", "source", "time", "companyid")
@@ -328,6 +328,16 @@ def test_structured_bytes_of_a_binary_event_decodes_to_the_same_event(
 
     assert isinstance(again, Accepted)
     assert again.event == first.event
+
+
+def test_parked_binary_record_decodes_with_its_dlq_headers() -> None:
+    """Replay decodes a parked binary record with the headers the DLQ added beside `ce_`."""
+    message = _core(example_event(EventType.INVOICE_CREATED), binary=True)
+    parked = [*message.headers.items(), *((str(name), b"1") for name in DlqHeader)]
+
+    replayed = decode(message.value, _KEY, headers=parked)
+
+    _same_event(replayed, _decode(message))
 
 
 def test_shared_sync_requested_builder_is_accepted() -> None:
