@@ -490,14 +490,14 @@ def reference_pull(
     from processors.config import load_settings
     from processors.devstack import run_coroutine
     from processors.reference import pull_company
-    from schemas import ReferenceList
+    from schemas import DEFAULT_REFERENCE_LISTS, ReferenceList
 
     names = [part.strip() for part in (types or "").split(",") if part.strip()]
     unknown = [name for name in names if name not in set(ReferenceList)]
     if unknown:
         raise UsageError(f"unknown list(s) {', '.join(unknown)}; "
                          f"choose from {','.join(ReferenceList)}")  # fmt: skip
-    lists = [ReferenceList(name) for name in names] or list(ReferenceList)
+    lists = [ReferenceList(name) for name in names] or list(DEFAULT_REFERENCE_LISTS)
     reports = run_coroutine(pull_company(load_settings(".env"), company, lists, full=full))
     for report in reports:
         how = "skipped" if report.skipped else ("full" if report.full else "incremental")
