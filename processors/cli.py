@@ -515,7 +515,7 @@ def reference_pull(
     from processors.config import load_settings
     from processors.devstack import run_coroutine
     from processors.reference import pull_company
-    from schemas import ReferenceList
+    from schemas import DEFAULT_REFERENCE_LISTS, ReferenceList
 
     names = [part.strip() for part in (types or "").split(",") if part.strip()]
     unknown = [name for name in names if name not in set(ReferenceList)]
@@ -523,7 +523,7 @@ def reference_pull(
         raise UsageError(
             f"unknown list(s) {', '.join(unknown)}; choose from {','.join(ReferenceList)}"
         )
-    lists = [ReferenceList(name) for name in names] or list(ReferenceList)
+    lists = [ReferenceList(name) for name in names] or list(DEFAULT_REFERENCE_LISTS)
     reports = run_coroutine(pull_company(load_settings(".env"), company, lists, full=full))
     for report in reports:
         how = "skipped" if report.skipped else ("full" if report.full else "incremental")

@@ -173,7 +173,12 @@ class Engine:
         self.fetched += 1
         source = SourcePosition(topic=tp.topic, partition=tp.partition, offset=record.offset)
         headers = tuple(record.headers or ())
-        outcome = decode(record.value, record.key, max_bytes=self._settings.max_record_bytes)
+        outcome = decode(
+            record.value,
+            record.key,
+            headers=headers,
+            max_bytes=self._settings.max_record_bytes,
+        )
         if not isinstance(outcome, Accepted):
             if self._metrics is not None:
                 self._metrics.record_rejected(outcome.kind)
@@ -203,6 +208,7 @@ class Engine:
                 source=source,
                 epoch=epoch,
                 home=Partition(tp.topic, tp.partition),
+                binary=outcome.binary,
             ),
         )
 

@@ -1,7 +1,16 @@
 """Webhook ingress: ``POST /v1/events`` for upstream services that cannot produce to Kafka.
 
-The body is one CloudEvent JSON object or a JSON array of them (structured mode; the
-Content-Type is not checked). Every request must carry two headers:
+The body is one CloudEvent in either content mode of the CloudEvents HTTP binding, or a
+batch:
+
+- structured: the body is one CloudEvent JSON object, or a JSON array of them (the batch
+  format); the Content-Type is not checked;
+- binary: the attributes are ``ce-<name>`` headers (values percent-decoded, as the binding
+  says), ``Content-Type`` is the data's media type (JSON; absent means JSON) and the body
+  is ``data`` (empty for an event without data). A request is binary when it carries a
+  ``ce-`` header and its Content-Type is not ``application/cloudevents...``.
+
+Every request must carry two headers:
 
     X-QBD-Sync-Timestamp: <unix seconds, digits only>
     X-QBD-Sync-Signature: sha256=<hex HMAC-SHA256 of f"{timestamp}.".encode() + body>
@@ -28,9 +37,16 @@ Answers, in the order they are checked (every body is JSON with a one-line ``err
 - 202 ``{"accepted": n, "ids": [...]}``, only after ``produce`` returned, that is after the
   broker acknowledged every record.
 
-Each event becomes one record: key = its ``companyid``, value = the event re-serialized as
-compact JSON, in body order. The topic, and record headers, are the ``produce`` callable's
-business. The secret and signatures are never logged.
+Each event becomes one record: key = its ``companyid``, value = the event as a structured
+CloudEvent in compact JSON, in body order. A binary-mode request is converted to structured
+mode too, rather than produced as a Kafka binary-mode record with ``ce_`` headers: every
+record on the inbound topic then has one shape that any consumer (and ``kcat``) reads
+whole, ``produce`` stays a list of ``(key, value)``, and HTTP's percent-encoded header
+values never have to be re-encoded for Kafka. The topic, and record headers, are the
+``produce`` callable's business. The secret and signatures are never logged.
+
+The signature covers the timestamp and the body only, in both modes: the ``ce-`` headers
+of a binary request (its id, type and companyid among them) are not signed.
 """
 
 from __future__ import annotations
@@ -41,14 +57,23 @@ import hmac
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import unquote_to_bytes
 
 import orjson
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from processors.intake import DEFAULT_MAX_BYTES, Accepted, decode
+from processors.intake import DEFAULT_MAX_BYTES, Accepted, Rejected, decode
 from processors.logs import get_logger
 from processors.responses import json_response
+from schemas import (
+    CLOUDEVENTS_CONTENT_TYPE,
+    CONTENT_TYPE_HEADER,
+    HTTP_ATTRIBUTE_PREFIX,
+    KAFKA_ATTRIBUTE_PREFIX,
+    structured_bytes,
+)
 
 if TYPE_CHECKING:
     from processors.metrics import Metrics
@@ -66,6 +91,7 @@ SIGNATURE_HEADER: Final = "X-QBD-Sync-Signature"
 TIMESTAMP_HEADER: Final = "X-QBD-Sync-Timestamp"
 _SCHEME: Final = "sha256="
 _MAX_LISTED_ERRORS: Final = 100
+_CLOUDEVENTS_MEDIA_PREFIX: Final = CLOUDEVENTS_CONTENT_TYPE.split("+", 1)[0]
 _HOW_TO_SIGN: Final = (
     f"send {TIMESTAMP_HEADER}: <unix seconds> and {SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 "
     "of '<timestamp>.' followed by the raw body, keyed with QBD_SYNC_WEBHOOK_SECRET>"
@@ -101,6 +127,42 @@ class _Refused(Exception):
         self.body: dict[str, Any] = {"error": error}
         if errors is not None:
             self.body["errors"] = errors
+
+
+def _error(index: int, claimed: Any, result: Rejected) -> dict[str, Any]:
+    if isinstance(claimed, bytes):
+        claimed = claimed.decode(errors="replace")
+    return {
+        "index": index,
+        "id": claimed if isinstance(claimed, str) else None,
+        "kind": result.kind,
+        "reason": result.reason,
+    }
+
+
+def _kafka_name(http_name: str) -> str:
+    return KAFKA_ATTRIBUTE_PREFIX + http_name[len(HTTP_ATTRIBUTE_PREFIX) :]
+
+
+def _binary_headers(headers: Headers) -> list[tuple[str, bytes]] | None:
+    """A binary-mode request's attributes as Kafka binary-mode headers, or None.
+
+    HTTP header values are percent-decoded (the HTTP binding encodes them; Kafka's does
+    not), so intake validates them exactly as it validates a Kafka record.
+    """
+    content_type = headers.get(CONTENT_TYPE_HEADER)
+    if content_type is not None and content_type.lower().startswith(_CLOUDEVENTS_MEDIA_PREFIX):
+        return None
+    attributes = [
+        (_kafka_name(name), unquote_to_bytes(value.encode("latin-1")))
+        for name, value in headers.items()
+        if name.startswith(HTTP_ATTRIBUTE_PREFIX)
+    ]
+    if not attributes:
+        return None
+    if content_type is not None:
+        attributes.append((CONTENT_TYPE_HEADER, content_type.encode("latin-1")))
+    return attributes
 
 
 class Ingress:
@@ -139,7 +201,7 @@ class Ingress:
         try:
             body = await self._read_body(request)
             self._verify(request, body)
-            records, ids = self._records(body)
+            records, ids = self._records(request.headers, body)
             await self._forward(records)
         except _Refused as refused:
             self._count(refused.outcome)
@@ -214,7 +276,12 @@ class Ingress:
                 "sending it and check the sender's clock)",
             )
 
-    def _records(self, body: bytes) -> tuple[list[tuple[bytes, bytes]], list[str]]:
+    def _records(
+        self, headers: Headers, body: bytes
+    ) -> tuple[list[tuple[bytes, bytes]], list[str]]:
+        binary = _binary_headers(headers)
+        if binary is not None:
+            return self._binary_record(binary, body)
         try:
             parsed = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
@@ -239,14 +306,7 @@ class Ingress:
                 ids.append(result.event.id)
                 continue
             claimed = obj.get("id") if isinstance(obj, dict) else None
-            errors.append(
-                {
-                    "index": index,
-                    "id": claimed if isinstance(claimed, str) else None,
-                    "kind": result.kind,
-                    "reason": result.reason,
-                }
-            )
+            errors.append(_error(index, claimed, result))
         if errors:
             raise _Refused(
                 400,
@@ -255,6 +315,17 @@ class Ingress:
                 errors[:_MAX_LISTED_ERRORS],
             )
         return records, ids
+
+    def _binary_record(
+        self, headers: list[tuple[str, bytes]], body: bytes
+    ) -> tuple[list[tuple[bytes, bytes]], list[str]]:
+        result = decode(body, None, headers=headers, max_bytes=self.max_event_bytes)
+        if isinstance(result, Accepted):
+            event = result.event
+            return [(event.companyid.encode(), structured_bytes(event))], [event.id]
+        claimed = dict(headers).get(_kafka_name(f"{HTTP_ATTRIBUTE_PREFIX}id"))
+        error = _error(0, claimed, result)
+        raise _Refused(400, "invalid", "1 of 1 events is invalid; none was accepted", [error])
 
     async def _forward(self, records: list[tuple[bytes, bytes]]) -> None:
         try:

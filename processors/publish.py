@@ -25,6 +25,7 @@ from schemas import (
     SyncResultData,
     SyncStatus,
     make_cloudevent,
+    result_event_id,
 )
 
 __all__ = ["Headers", "Publisher", "SentRecord"]
@@ -100,7 +101,7 @@ class Publisher:
             SOURCE,
             company_id,
             result,
-            id=f"{result.event_id}:result",
+            id=result_event_id(result.event_id),
             traceparent=traceparent,
         )
         await self.send(self._settings.sync_results_topic, company_id.encode(), body)

@@ -62,7 +62,14 @@ from processors.matching import (
     suggest,
 )
 from processors.publish import Publisher
-from schemas import REFERENCE_EVENT_TYPES, SOURCE, ReferenceData, ReferenceList, make_cloudevent
+from schemas import (
+    DEFAULT_REFERENCE_LISTS,
+    REFERENCE_EVENT_TYPES,
+    SOURCE,
+    ReferenceData,
+    ReferenceList,
+    make_cloudevent,
+)
 
 __all__ = [
     "FULL_PASS_EVERY",
@@ -200,7 +207,7 @@ class ReferencePuller:
         self,
         company_id: str,
         end_user_id: str,
-        lists: Iterable[ReferenceList] = tuple(ReferenceList),
+        lists: Iterable[ReferenceList] = DEFAULT_REFERENCE_LISTS,
         *,
         run_id: str,
         full: bool = False,

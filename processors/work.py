@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
-from schemas import EventData, InboundEvent
+from schemas import EventData, InboundEvent, structured_bytes
 
 __all__ = ["Partition", "RejectedRecord", "SourcePosition", "Work", "WorkKind"]
 
@@ -58,6 +58,14 @@ class Work:
     """The offset tracker's epoch of the source partition when the record was admitted."""
     home: Partition | None = None
     """The partition that owns the company's lane: a revoke of it drops this work."""
+    binary: bool = False
+    """The record is a binary-mode CloudEvent: ``raw`` is only its data (attributes in
+    ``headers``); ``structured`` re-encodes the whole event where it must stand alone."""
+
+    @property
+    def structured(self) -> bytes:
+        """The whole event as one structured-mode record value (for the waiting ledger)."""
+        return structured_bytes(self.event) if self.binary else self.raw
 
     @property
     def commits(self) -> bool:

@@ -1,27 +1,59 @@
-"""Control events qbd-sync and its operators send to themselves through the input topic."""
+"""Events about the company and the sync itself, rather than one QuickBooks object."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+from typing import Annotated
 
-import orjson
+from pydantic import Field
 
-from schemas.names import CLOUDEVENTS_SPEC_VERSION, EventType
+from schemas.fields import AppId, Email, IsoDate, PartyName, QbdId
+from schemas.names import DEFAULT_REFERENCE_LISTS, ObjectType, ReferenceList
+from schemas.refs import EventData, Identifies
 
-__all__ = ["sync_requested"]
+__all__ = [
+    "CompanyConnectRequested",
+    "CompanySettingsUpdated",
+    "MappingSet",
+    "ReferencePullRequested",
+    "SyncRequested",
+]
 
 
-def sync_requested(company_id: str, source: str) -> bytes:
-    """A structured-mode ``sync.requested`` CloudEvent for ``company_id`` (key it by the id)."""
-    return orjson.dumps(
-        {
-            "specversion": CLOUDEVENTS_SPEC_VERSION,
-            "id": f"sync-{uuid.uuid4()}",
-            "type": str(EventType.SYNC_REQUESTED),
-            "source": source,
-            "time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-            "companyid": company_id,
-            "data": {},
-        }
+class CompanyConnectRequested(EventData):
+    """`company.connect_requested`: create the Conductor end-user and a setup link."""
+
+    company_name: PartyName
+    email: Email | None = None
+
+
+class CompanySettingsUpdated(EventData):
+    """`company.settings_updated`: the company's closing date (null removes it).
+
+    Writes dated on or before the closing date are refused before they reach QuickBooks
+    (pre-flight code `BEFORE_CLOSING_DATE`).
+    """
+
+    closing_date: IsoDate | None
+
+
+class MappingSet(EventData):
+    """`mapping.set`: link an app object to a QuickBooks object the user chose."""
+
+    object_type: ObjectType
+    mapped_app_id: Annotated[AppId, Identifies(), Field(alias="app_id")]
+    qbd_id: QbdId
+
+
+class SyncRequested(EventData):
+    """`sync.requested`: health-check the company and replay its parked work."""
+
+
+class ReferencePullRequested(EventData):
+    """`reference.pull_requested`: publish QuickBooks lists (or invoice status) to `qbd.reference`.
+
+    Without `object_types` it pulls customers, vendors, items, accounts, classes and terms.
+    """
+
+    object_types: Annotated[list[ReferenceList], Field(min_length=1)] = Field(
+        default_factory=lambda: list(DEFAULT_REFERENCE_LISTS)
     )

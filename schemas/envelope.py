@@ -15,7 +15,7 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from schemas.fields import TextRule
 
-__all__ = ["Envelope"]
+__all__ = ["Envelope", "is_json_media_type"]
 
 
 def _rfc3339(value: Any) -> datetime:
@@ -48,11 +48,16 @@ class _Rfc3339Rule:
         )
 
 
+def is_json_media_type(value: str) -> bool:
+    """Whether a content type is JSON (`application/json` or `+json`, any parameters)."""
+    media_type = value.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
 def _json_content_type(value: Any) -> str:
     if not isinstance(value, str):
         raise PydanticCustomError("datacontenttype", "must be a string")
-    media_type = value.split(";", 1)[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
+    if not is_json_media_type(value):
         raise PydanticCustomError(
             "datacontenttype", "must be application/json (got {value!r})", {"value": value[:64]}
         )

@@ -1,4 +1,10 @@
-"""A validated inbound event: envelope plus typed data, and the function that builds one."""
+"""A validated inbound event: envelope plus typed data, how to build one and write it back.
+
+`parse_event` takes the event as a JSON object (structured content mode, or the attributes
+and data that `processors.intake` gathers from a binary-mode record); `structured_bytes`
+writes any accepted event back in structured mode, so a record that arrived in binary mode
+can be stored as one value and decoded later without its headers.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +27,7 @@ from schemas.inbound import DATA_MODELS
 from schemas.names import EventType
 from schemas.refs import EventData
 
-__all__ = ["InboundEvent", "parse_event"]
+__all__ = ["InboundEvent", "parse_event", "structured_bytes"]
 
 DataT = TypeVar("DataT", bound=EventData, covariant=True)
 
@@ -75,3 +81,13 @@ def parse_event(obj: Any) -> InboundEvent[EventData]:
     except ValidationError as exc:
         raise InvalidData(f"invalid data for {event_type}", problems_of(exc, "data")) from None
     return InboundEvent(envelope=envelope, type=event_type, data=data)
+
+
+def structured_bytes(event: InboundEvent[EventData]) -> bytes:
+    """The event as a structured-mode CloudEvent (JSON bytes) that parses back to itself.
+
+    Attributes the producer sent are written as they were parsed (`time` in RFC 3339),
+    extension attributes included; attributes it left out stay out; `data` is the JSON
+    it carried, before validation.
+    """
+    return event.envelope.model_dump_json(exclude_unset=True).encode()

@@ -120,7 +120,13 @@ def _message(name: str, payload: dict[str, Any], summary: str | None) -> dict[st
 
 
 _CHANNELS: Final[dict[str, tuple[Topic, str, list[str]]]] = {
-    "events": (Topic.EVENTS, "Business events from the app", list(EventType)),
+    "events": (
+        Topic.EVENTS,
+        "Business events from the app, keyed by companyid, in structured content mode "
+        "(this payload) or binary content mode of the CloudEvents Kafka binding (attributes "
+        "in ce_ headers, content-type application/json, the value is data)",
+        list(EventType),
+    ),
     "syncResults": (
         Topic.SYNC_RESULTS,
         "One result per inbound event that reached a final state",
@@ -133,12 +139,16 @@ _CHANNELS: Final[dict[str, tuple[Topic, str, list[str]]]] = {
             OutboundType.ATTENTION_NEEDED,
             OutboundType.ATTENTION_RESOLVED,
             OutboundType.CONNECTION_SETUP_LINK,
+            OutboundType.COMPANY_STATE_CHANGED,
         ],
     ),
     "reference": (
         Topic.REFERENCE,
-        "Reference data pulled from QuickBooks lists",
-        [t for t in OutboundType if t.startswith("qbd.reference.")],
+        "Reference data pulled from QuickBooks lists, and the status of synced invoices",
+        [
+            *(t for t in OutboundType if t.startswith("qbd.reference.")),
+            OutboundType.STATUS_INVOICE,
+        ],
     ),
 }
 

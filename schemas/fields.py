@@ -21,17 +21,28 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
-from pydantic import GetCoreSchemaHandler
+from pydantic import Field, GetCoreSchemaHandler
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 __all__ = [
+    "AccountNumber",
     "AppId",
     "DecimalRule",
+    "Email",
+    "Flag",
     "IsoDate",
+    "ListName",
+    "LongRef",
+    "Memo",
     "Money",
     "NonNegativeMoney",
+    "PartyName",
+    "Percent",
+    "Phone",
     "Price",
+    "QbdId",
     "Quantity",
+    "ShortRef",
     "TextRule",
     "friendly_message",
 ]
@@ -39,6 +50,7 @@ __all__ = [
 _SINGLE_LINE = r"[^\x00-\x1f\x7f-\x9f]"
 _MULTI_LINE = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 _DATE_PATTERN: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_PERCENT_PATTERN: Final = r"^(100(\.0{1,5})?|[0-9]{1,2}(\.[0-9]{1,5})?)$"
 
 _PATTERN_MESSAGES: dict[str, str] = {}
 """Readable messages for the patterns our text types use (pydantic only shows the regex)."""
@@ -156,6 +168,23 @@ class _IsoDateRule:
         )
 
 
+class _PercentRule:
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        schema = core_schema.chain_schema(
+            [
+                core_schema.str_schema(strict=True, pattern=_PERCENT_PATTERN),
+                core_schema.no_info_plain_validator_function(Decimal),
+            ]
+        )
+        return core_schema.custom_error_schema(
+            schema,
+            custom_error_type="percent",
+            custom_error_message='must be a percentage from 0 to 100 written like "2.5"',
+        )
+
+
 Money = Annotated[Decimal, DecimalRule(negative=True)]
 """An amount that may be negative (a discount or credit line)."""
 
@@ -173,3 +202,32 @@ IsoDate = Annotated[date, _IsoDateRule()]
 
 AppId = Annotated[str, TextRule(255)]
 """The app's own id of an object (up to 255 characters)."""
+
+Percent = Annotated[Decimal, _PercentRule()]
+"""A percentage from 0 to 100 as a decimal string (`"2.5"`), up to 5 decimal places."""
+
+Flag = Annotated[bool, Field(strict=True)]
+"""A JSON `true` or `false` (no `"true"` strings, no 0/1)."""
+
+PartyName = Annotated[str, TextRule(41)]
+"""The name of a customer or vendor (QuickBooks: 41 characters)."""
+
+ListName = Annotated[str, TextRule(31)]
+"""The name of an item, class, terms, account or payment method (QuickBooks: 31)."""
+
+ShortRef = Annotated[str, TextRule(11)]
+"""A `ref_number` of invoices, sales receipts, credit memos, orders, bill payments (11)."""
+
+LongRef = Annotated[str, TextRule(20)]
+"""A `ref_number` of receive-payments, bills and vendor credits (20)."""
+
+Memo = Annotated[str, TextRule(4095, multiline=True)]
+"""A memo or description (4095 characters, may span lines)."""
+
+Email = Annotated[str, TextRule(1023)]
+Phone = Annotated[str, TextRule(21)]
+AccountNumber = Annotated[str, TextRule(7)]
+"""An account number in the chart of accounts (QuickBooks: 7 characters)."""
+
+QbdId = Annotated[str, TextRule(255)]
+"""A QuickBooks id (`80000001-1234567890`) the app already knows."""

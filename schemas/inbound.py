@@ -1,271 +1,140 @@
-"""The `data` of every inbound event type (CONTRACT.md section 4).
+"""The `data` of every inbound event type (CONTRACT.md sections 4, 4a, 4b), by type.
+
+The models live by concept: `lists` (`*.upserted`), `sales` (invoices, sales receipts,
+credit memos), `payments` (customer and bill payments), `purchases` (bills, purchase
+orders, vendor credits) and `control` (company, mappings, sync, reference pulls). This
+module maps each event type to its model and re-exports them all.
 
 Choices where the contract is silent, each one what QuickBooks Desktop itself accepts:
 
 - Quantities, rates, prices and costs are never negative: a return or a credit is a
-  different QuickBooks transaction (credit memo, vendor credit), not a negative line.
+  different transaction (`credit_memo.created` for customers, `vendor_credit.created` for
+  vendors), not a negative line. Credit memo and vendor credit lines follow the same rule:
+  the transaction is what makes them a credit.
 - Line amounts (`lines[].amount`, `expense_lines[].amount`) may be negative: QuickBooks
   takes discount and credit lines on invoices, receipts, orders and bills.
-- Payment totals and applied amounts are zero or more; the applied amounts may not add up
-  to more than `total_amount` (QuickBooks refuses to over-apply a payment).
+- Payments: see `schemas.payments` (applied cash never exceeds the total; credits and
+  discounts are not cash; one application per document; a discount needs its account).
 - Text is capped at the QuickBooks field length: names of customers and vendors 41,
-  items 31, `ref_number` 11 on invoices, sales receipts and purchase orders and 20 on
-  payments and bills (QuickBooks' own caps), memo and descriptions 4095, email 1023,
+  items, classes, terms, accounts and payment methods 31, `ref_number` 11 on invoices,
+  sales receipts, credit memos, purchase orders and bill payments and 20 on payments,
+  bills and vendor credits, account numbers 7, memo and descriptions 4095, email 1023,
   phone 21, address lines 41. Longer text is an error, never silently truncated.
-- A bill needs at least one expense or item line; every other `lines` list is required
-  and non-empty where the contract lists it as required.
+- `*.updated`: a field that is absent or null is left as it is (clearing a field is not
+  supported); lists of lines, when present, replace the lines.
+- `is_active` and other flags are JSON booleans only (not `"true"`, not 0/1).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Annotated, Final
+from typing import Final
 
-from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
-
-from schemas.fields import (
-    AppId,
-    IsoDate,
-    Money,
-    NonNegativeMoney,
-    Price,
-    Quantity,
-    TextRule,
+from schemas.control import (
+    CompanyConnectRequested,
+    CompanySettingsUpdated,
+    MappingSet,
+    ReferencePullRequested,
+    SyncRequested,
 )
-from schemas.names import EventType, ItemKind, ObjectType, ReferenceList
-from schemas.refs import EventData, Identifies, RefersTo
+from schemas.lists import (
+    AccountUpserted,
+    Address,
+    ClassUpserted,
+    CustomerUpserted,
+    ItemUpserted,
+    PaymentMethodUpserted,
+    TermsUpserted,
+    VendorUpserted,
+)
+from schemas.names import EventType
+from schemas.payments import (
+    AppliedCredit,
+    AppliedPayment,
+    BillApplication,
+    BillPaymentCreated,
+    BillPaymentDeleted,
+    PaymentDeleted,
+    PaymentReceived,
+    PaymentUpdated,
+)
+from schemas.purchases import (
+    BillCreated,
+    BillDeleted,
+    BillItemLine,
+    BillUpdated,
+    BillVoided,
+    ExpenseLine,
+    PurchaseOrderCreated,
+    PurchaseOrderDeleted,
+    PurchaseOrderUpdated,
+    VendorCreditCreated,
+    VendorCreditDeleted,
+)
+from schemas.refs import EventData
+from schemas.sales import (
+    CreditMemoCreated,
+    CreditMemoDeleted,
+    CreditMemoUpdated,
+    CreditMemoVoided,
+    InvoiceCreated,
+    InvoiceDeleted,
+    InvoiceUpdated,
+    InvoiceVoided,
+    SalesLine,
+    SalesReceiptCreated,
+    SalesReceiptDeleted,
+    SalesReceiptUpdated,
+    SalesReceiptVoided,
+)
 
 __all__ = [
     "DATA_MODELS",
+    "AccountUpserted",
     "Address",
+    "AppliedCredit",
     "AppliedPayment",
+    "BillApplication",
     "BillCreated",
+    "BillDeleted",
     "BillItemLine",
+    "BillPaymentCreated",
+    "BillPaymentDeleted",
+    "BillUpdated",
+    "BillVoided",
+    "ClassUpserted",
     "CompanyConnectRequested",
+    "CompanySettingsUpdated",
+    "CreditMemoCreated",
+    "CreditMemoDeleted",
+    "CreditMemoUpdated",
+    "CreditMemoVoided",
     "CustomerUpserted",
     "ExpenseLine",
     "InvoiceCreated",
+    "InvoiceDeleted",
+    "InvoiceUpdated",
+    "InvoiceVoided",
     "ItemUpserted",
     "MappingSet",
+    "PaymentDeleted",
+    "PaymentMethodUpserted",
     "PaymentReceived",
+    "PaymentUpdated",
     "PurchaseOrderCreated",
+    "PurchaseOrderDeleted",
+    "PurchaseOrderUpdated",
     "ReferencePullRequested",
     "SalesLine",
     "SalesReceiptCreated",
+    "SalesReceiptDeleted",
+    "SalesReceiptUpdated",
+    "SalesReceiptVoided",
     "SyncRequested",
+    "TermsUpserted",
+    "VendorCreditCreated",
+    "VendorCreditDeleted",
     "VendorUpserted",
 ]
-
-PartyName = Annotated[str, TextRule(41)]
-ItemName = Annotated[str, TextRule(31)]
-ShortRef = Annotated[str, TextRule(11)]
-LongRef = Annotated[str, TextRule(20)]
-Memo = Annotated[str, TextRule(4095, multiline=True)]
-Email = Annotated[str, TextRule(1023)]
-Phone = Annotated[str, TextRule(21)]
-QbdId = Annotated[str, TextRule(255)]
-
-
-def _ref(object_type: ObjectType) -> RefersTo:
-    return RefersTo(object_type)
-
-
-class Address(EventData):
-    """A postal address (QuickBooks field caps)."""
-
-    line1: Annotated[str, TextRule(41)] | None = None
-    line2: Annotated[str, TextRule(41)] | None = None
-    line3: Annotated[str, TextRule(41)] | None = None
-    line4: Annotated[str, TextRule(41)] | None = None
-    line5: Annotated[str, TextRule(41)] | None = None
-    city: Annotated[str, TextRule(31)] | None = None
-    state: Annotated[str, TextRule(21)] | None = None
-    postal_code: Annotated[str, TextRule(13)] | None = None
-    country: Annotated[str, TextRule(31)] | None = None
-    note: Annotated[str, TextRule(41)] | None = None
-
-
-class CompanyConnectRequested(EventData):
-    """`company.connect_requested`: create the Conductor end-user and a setup link."""
-
-    company_name: PartyName
-    email: Email | None = None
-
-
-class MappingSet(EventData):
-    """`mapping.set`: link an app object to a QuickBooks object the user chose."""
-
-    object_type: ObjectType
-    mapped_app_id: Annotated[AppId, Identifies(), Field(alias="app_id")]
-    qbd_id: QbdId
-
-
-class CustomerUpserted(EventData):
-    """`customer.upserted`: create or update a customer."""
-
-    customer_id: Annotated[AppId, Identifies(ObjectType.CUSTOMER)]
-    name: PartyName
-    company_name: PartyName | None = None
-    email: Email | None = None
-    phone: Phone | None = None
-    billing_address: Address | None = None
-
-
-class VendorUpserted(EventData):
-    """`vendor.upserted`: create or update a vendor."""
-
-    vendor_id: Annotated[AppId, Identifies(ObjectType.VENDOR)]
-    name: PartyName
-    email: Email | None = None
-    phone: Phone | None = None
-    address: Address | None = None
-
-
-class ItemUpserted(EventData):
-    """`item.upserted`: create or update a service or non-inventory item."""
-
-    item_id: Annotated[AppId, Identifies(ObjectType.ITEM)]
-    name: ItemName
-    kind: ItemKind
-    price: Price | None = None
-    income_account_id: Annotated[AppId | None, _ref(ObjectType.ACCOUNT)] = None
-    description: Memo | None = None
-
-
-class SalesLine(EventData):
-    """One line of an invoice, sales receipt or purchase order."""
-
-    item_id: Annotated[AppId, _ref(ObjectType.ITEM)]
-    quantity: Quantity | None = None
-    rate: Price | None = None
-    amount: Money | None = None
-    description: Memo | None = None
-
-
-Lines = Annotated[list[SalesLine], Field(min_length=1)]
-
-
-class InvoiceCreated(EventData):
-    """`invoice.created`: create an invoice."""
-
-    invoice_id: Annotated[AppId, Identifies(ObjectType.INVOICE)]
-    customer_id: Annotated[AppId, _ref(ObjectType.CUSTOMER)]
-    transaction_date: IsoDate
-    lines: Lines
-    ref_number: ShortRef | None = None
-    due_date: IsoDate | None = None
-    terms_id: Annotated[AppId | None, _ref(ObjectType.TERMS)] = None
-    class_id: Annotated[AppId | None, _ref(ObjectType.CLASS)] = None
-    memo: Memo | None = None
-
-
-class AppliedPayment(EventData):
-    """The part of a payment applied to one invoice."""
-
-    invoice_id: Annotated[AppId, _ref(ObjectType.INVOICE)]
-    amount: NonNegativeMoney
-
-
-class PaymentReceived(EventData):
-    """`payment.received`: create a receive-payment applied to invoices."""
-
-    payment_id: Annotated[AppId, Identifies(ObjectType.PAYMENT)]
-    customer_id: Annotated[AppId, _ref(ObjectType.CUSTOMER)]
-    transaction_date: IsoDate
-    total_amount: NonNegativeMoney
-    applied_to: list[AppliedPayment] = Field(default_factory=list)
-    payment_method_id: Annotated[AppId | None, _ref(ObjectType.PAYMENT_METHOD)] = None
-    deposit_account_id: Annotated[AppId | None, _ref(ObjectType.ACCOUNT)] = None
-    ref_number: LongRef | None = None
-    memo: Memo | None = None
-
-    @model_validator(mode="after")
-    def _not_over_applied(self) -> PaymentReceived:
-        applied = sum((part.amount for part in self.applied_to), Decimal(0))
-        if applied > self.total_amount:
-            raise PydanticCustomError(
-                "payment_over_applied",
-                "applied_to amounts add up to {applied}, more than total_amount {total}",
-                {"applied": str(applied), "total": str(self.total_amount)},
-            )
-        return self
-
-
-class ExpenseLine(EventData):
-    """A bill line that posts straight to an account."""
-
-    account_id: Annotated[AppId, _ref(ObjectType.ACCOUNT)]
-    amount: Money
-    memo: Memo | None = None
-
-
-class BillItemLine(EventData):
-    """A bill line for an item."""
-
-    item_id: Annotated[AppId, _ref(ObjectType.ITEM)]
-    quantity: Quantity | None = None
-    cost: Price | None = None
-
-
-class BillCreated(EventData):
-    """`bill.created`: create a bill."""
-
-    bill_id: Annotated[AppId, Identifies(ObjectType.BILL)]
-    vendor_id: Annotated[AppId, _ref(ObjectType.VENDOR)]
-    transaction_date: IsoDate
-    expense_lines: list[ExpenseLine] = Field(default_factory=list)
-    item_lines: list[BillItemLine] = Field(default_factory=list)
-    due_date: IsoDate | None = None
-    ref_number: LongRef | None = None
-    memo: Memo | None = None
-
-    @model_validator(mode="after")
-    def _has_lines(self) -> BillCreated:
-        if not self.expense_lines and not self.item_lines:
-            raise PydanticCustomError(
-                "bill_without_lines", "needs at least one of expense_lines or item_lines"
-            )
-        return self
-
-
-class SalesReceiptCreated(EventData):
-    """`sales_receipt.created`: create a sales receipt."""
-
-    sales_receipt_id: Annotated[AppId, Identifies(ObjectType.SALES_RECEIPT)]
-    customer_id: Annotated[AppId, _ref(ObjectType.CUSTOMER)]
-    transaction_date: IsoDate
-    lines: Lines
-    payment_method_id: Annotated[AppId | None, _ref(ObjectType.PAYMENT_METHOD)] = None
-    deposit_account_id: Annotated[AppId | None, _ref(ObjectType.ACCOUNT)] = None
-    ref_number: ShortRef | None = None
-    memo: Memo | None = None
-
-
-class PurchaseOrderCreated(EventData):
-    """`purchase_order.created`: create a purchase order."""
-
-    purchase_order_id: Annotated[AppId, Identifies(ObjectType.PURCHASE_ORDER)]
-    vendor_id: Annotated[AppId, _ref(ObjectType.VENDOR)]
-    transaction_date: IsoDate
-    lines: Lines
-    expected_date: IsoDate | None = None
-    ref_number: ShortRef | None = None
-    class_id: Annotated[AppId | None, _ref(ObjectType.CLASS)] = None
-    memo: Memo | None = None
-
-
-class SyncRequested(EventData):
-    """`sync.requested`: health-check the company and replay its parked work."""
-
-
-class ReferencePullRequested(EventData):
-    """`reference.pull_requested`: publish QuickBooks lists to the reference topic."""
-
-    object_types: Annotated[list[ReferenceList], Field(min_length=1)] = Field(
-        default_factory=lambda: list(ReferenceList)
-    )
-
 
 DATA_MODELS: Final[dict[EventType, type[EventData]]] = {
     EventType.COMPANY_CONNECT_REQUESTED: CompanyConnectRequested,
@@ -280,5 +149,31 @@ DATA_MODELS: Final[dict[EventType, type[EventData]]] = {
     EventType.PURCHASE_ORDER_CREATED: PurchaseOrderCreated,
     EventType.SYNC_REQUESTED: SyncRequested,
     EventType.REFERENCE_PULL_REQUESTED: ReferencePullRequested,
+    EventType.INVOICE_UPDATED: InvoiceUpdated,
+    EventType.SALES_RECEIPT_UPDATED: SalesReceiptUpdated,
+    EventType.BILL_UPDATED: BillUpdated,
+    EventType.PURCHASE_ORDER_UPDATED: PurchaseOrderUpdated,
+    EventType.CREDIT_MEMO_UPDATED: CreditMemoUpdated,
+    EventType.PAYMENT_UPDATED: PaymentUpdated,
+    EventType.INVOICE_VOIDED: InvoiceVoided,
+    EventType.SALES_RECEIPT_VOIDED: SalesReceiptVoided,
+    EventType.BILL_VOIDED: BillVoided,
+    EventType.CREDIT_MEMO_VOIDED: CreditMemoVoided,
+    EventType.INVOICE_DELETED: InvoiceDeleted,
+    EventType.SALES_RECEIPT_DELETED: SalesReceiptDeleted,
+    EventType.BILL_DELETED: BillDeleted,
+    EventType.PURCHASE_ORDER_DELETED: PurchaseOrderDeleted,
+    EventType.PAYMENT_DELETED: PaymentDeleted,
+    EventType.CREDIT_MEMO_DELETED: CreditMemoDeleted,
+    EventType.BILL_PAYMENT_DELETED: BillPaymentDeleted,
+    EventType.VENDOR_CREDIT_DELETED: VendorCreditDeleted,
+    EventType.CREDIT_MEMO_CREATED: CreditMemoCreated,
+    EventType.BILL_PAYMENT_CREATED: BillPaymentCreated,
+    EventType.VENDOR_CREDIT_CREATED: VendorCreditCreated,
+    EventType.CLASS_UPSERTED: ClassUpserted,
+    EventType.TERMS_UPSERTED: TermsUpserted,
+    EventType.ACCOUNT_UPSERTED: AccountUpserted,
+    EventType.PAYMENT_METHOD_UPSERTED: PaymentMethodUpserted,
+    EventType.COMPANY_SETTINGS_UPDATED: CompanySettingsUpdated,
 }
 """The `data` model of each inbound event type."""

@@ -6,6 +6,11 @@ including those of nested lines, without any per-model code:
 
     class InvoiceLine(EventData):
         item_id: Annotated[AppId, RefersTo(ObjectType.ITEM)]
+
+A model whose event changes its own object says how in `CHANGE` (create, upsert, update,
+void, delete), so the processor can tell "wait for this object's create" (update, void,
+delete) from "create it" without a table of event types. `OBJECT_TYPE` and `app_id` name
+that object; `refs()` never includes it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.names import ObjectType
+from schemas.names import Change, ObjectType
 
 __all__ = ["EventData", "Identifies", "Ref", "RefersTo"]
 
@@ -60,6 +65,8 @@ class EventData(BaseModel):
 
     OBJECT_TYPE: ClassVar[ObjectType | None] = None
     """The kind of app object this event creates or updates, if it has one."""
+    CHANGE: ClassVar[Change | None] = None
+    """What the event does to that object (None for events without one)."""
     _id_field: ClassVar[str | None] = None
     _ref_fields: ClassVar[tuple[tuple[str, ObjectType], ...]] = ()
     _nested_fields: ClassVar[tuple[str, ...]] = ()

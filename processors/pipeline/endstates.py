@@ -167,7 +167,7 @@ class EndStates:
             event.id,
             on_type=str(dependency.object_type),
             on_app_id=dependency.app_id,
-            raw=work.raw,
+            raw=work.structured,
         )
         log.info(
             "event waits for a mapping",

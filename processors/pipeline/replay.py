@@ -126,7 +126,12 @@ class Replayer:
     async def _run_one(
         self, company: str, record: StoredRecord, run: RunReplayed
     ) -> NormalizedError | None:
-        decoded = decode(record.value, record.key, max_bytes=self._settings.max_record_bytes)
+        decoded = decode(
+            record.value,
+            record.key,
+            headers=record.headers,
+            max_bytes=self._settings.max_record_bytes,
+        )
         if not isinstance(decoded, Accepted):
             log.warning(
                 "parked record no longer decodes; skipped",
@@ -149,6 +154,7 @@ class Replayer:
                 partition=int(headers.get(DlqHeader.ORIGINAL_PARTITION, -1)),
                 offset=int(headers.get(DlqHeader.ORIGINAL_OFFSET, -1)),
             ),
+            binary=decoded.binary,
         )
         parked = await run(work)
         if parked is None:

@@ -26,7 +26,7 @@ from processors.testing import (
     pipeline_settings,
     unique_name,
 )
-from schemas import ReferenceList
+from schemas import DEFAULT_REFERENCE_LISTS, ReferenceList
 
 CUSTOMERS, SERVICES, PRODUCTS = 5000, 2500, 2500
 
@@ -102,7 +102,7 @@ async def test_full_pull_publishes_every_object_once(stack: TestStack, pulled: P
     assert by_type["qbd.reference.item"] >= SERVICES + PRODUCTS
     assert {e["companyid"] for e in events} == {pulled.company}
     assert all(r.key == pulled.company.encode() for r in pulled.reader.records[: len(events)])
-    assert [r.full for r in pulled.reports] == [True] * len(ReferenceList)
+    assert [r.full for r in pulled.reports] == [True] * len(DEFAULT_REFERENCE_LISTS)
     stored = await pulled.pool.fetchval(
         "SELECT count(*) FROM qbd_objects WHERE company_id = $1", pulled.company
     )

@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from cloudevents.core.bindings import http as ce_http
+from cloudevents.core.v1.event import CloudEvent
 from conductor import Conductor
 
 from processors.config import Settings
@@ -77,6 +79,32 @@ async def test_signed_batch_of_100_events_is_accepted_and_synced(
     assert response.json() == {"accepted": 100, "ids": [event["id"] for event in events]}
     assert {r["data"]["event_id"] for r in results} == {event["id"] for event in events}
     assert {r["type"] for r in results} == {"qbd.sync.succeeded"}
+
+
+async def test_signed_binary_mode_event_is_synced(
+    stack: TestStack, service: tuple[Settings, httpx.AsyncClient]
+) -> None:
+    """A CloudEvents SDK binary-mode request is accepted and ends as qbd.sync.succeeded."""
+    settings, client = service
+    event = _customer(_connected_company(stack), 500)
+    attributes = {k: v for k, v in event.items() if k not in {"data", "time"}}
+    message = ce_http.to_binary_event(CloudEvent(attributes, event["data"]))
+    reader = TopicReader(settings, settings.sync_results_topic)
+    try:
+        response = await client.post(
+            "/v1/events",
+            content=message.body,
+            headers=dict(message.headers) | signature_headers(SECRET, message.body),
+        )
+        results = await reader.wait_for(
+            lambda found: any(r["data"]["event_id"] == event["id"] for r in found), timeout=90
+        )
+    finally:
+        await reader.close()
+
+    assert response.status_code == 202, response.text
+    [result] = [r for r in results if r["data"]["event_id"] == event["id"]]
+    assert (result["type"], result["data"]["app_id"]) == ("qbd.sync.succeeded", "cus_500")
 
 
 async def test_bad_signature_is_refused(service: tuple[Settings, httpx.AsyncClient]) -> None:

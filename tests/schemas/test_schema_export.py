@@ -9,16 +9,22 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from pydantic import BaseModel
 
 from schemas import (
+    CompanyStateData,
     DlqHeader,
     EventType,
+    InvoiceStatusData,
     OutboundType,
+    SyncAction,
     SyncResultData,
     SyncStatus,
     Topic,
@@ -198,6 +204,63 @@ def test_outbound_event_validates_against_its_json_schema(exported: Path) -> Non
     event = orjson.loads(make_cloudevent(OutboundType.SYNC_SUCCEEDED, "qbd-sync", "c", data))
 
     check(event, schema, schema)
+
+
+@pytest.mark.parametrize(
+    ("out_type", "data"),
+    [
+        (
+            OutboundType.SYNC_SUCCEEDED,
+            SyncResultData(
+                event_id="e",
+                event_type="invoice.voided",
+                status="synced",
+                attempts=1,
+                action=SyncAction.VOIDED,
+            ),
+        ),
+        (
+            OutboundType.STATUS_INVOICE,
+            InvoiceStatusData(
+                invoice_id="inv_1", qbd_id="1-2", balance_remaining=Decimal("0.00"), is_paid=True
+            ),
+        ),
+        (
+            OutboundType.COMPANY_STATE_CHANGED,
+            CompanyStateData(state="setup_pending", previous_state="unknown", at=datetime.now(UTC)),
+        ),
+    ],
+    ids=lambda value: str(value) if isinstance(value, str) else "",
+)
+def test_new_outbound_events_validate_against_their_json_schema(
+    exported: Path, out_type: OutboundType, data: BaseModel
+) -> None:
+    """Results with an action, invoice status and state changes match their schemas."""
+    schema = _load(exported / f"{out_type}.schema.json")
+    event = orjson.loads(make_cloudevent(out_type, "qbd-sync", "c", data))
+
+    check(event, schema, schema)
+
+
+def test_json_schema_refuses_an_amount_as_a_number_in_invoice_status(exported: Path) -> None:
+    """The outbound schema promises consumers a decimal string for `balance_remaining`."""
+    schema = _load(exported / "qbd.status.invoice.schema.json")
+    data = InvoiceStatusData(
+        invoice_id="i", qbd_id="q", balance_remaining=Decimal(1), is_paid=False
+    )
+    event = orjson.loads(make_cloudevent(OutboundType.STATUS_INVOICE, "qbd-sync", "c", data))
+    event["data"]["balance_remaining"] = 1.0
+
+    with pytest.raises(SchemaMismatch, match="balance_remaining"):
+        check(event, schema, schema)
+
+
+def test_asyncapi_lists_every_outbound_type_on_a_channel(exported: Path) -> None:
+    """Each outbound type is a message of one of the AsyncAPI channels."""
+    channels = _load(exported / "asyncapi.json")["channels"].values()
+    on_channels = {name for channel in channels for name in channel["messages"]}
+
+    assert {str(t) for t in OutboundType} <= on_channels
 
 
 def test_asyncapi_is_version_3_with_a_channel_per_topic(exported: Path) -> None:

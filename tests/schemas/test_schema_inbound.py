@@ -36,7 +36,7 @@ def _problems(event: dict[str, object]) -> str:
 
 
 def test_every_event_type_has_a_data_model_and_an_example() -> None:
-    """The contract's twelve inbound types all have a model and an example."""
+    """Every inbound type of the contract has a model and an example."""
     assert set(DATA_MODELS) == set(EventType) == set(EXAMPLE_DATA)
 
 
@@ -137,7 +137,10 @@ def test_negative_payment_total_is_rejected() -> None:
 def test_over_applied_payment_is_rejected() -> None:
     """Applied amounts may not add up to more than the payment total."""
     event = example_event(EventType.PAYMENT_RECEIVED)
-    event["data"]["applied_to"] = [{"invoice_id": "a", "amount": "100.00"}] * 2
+    event["data"]["applied_to"] = [
+        {"invoice_id": "a", "amount": "100.00"},
+        {"invoice_id": "b", "amount": "100.00"},
+    ]
 
     assert "more than total_amount" in _problems(event)
 
@@ -303,12 +306,19 @@ def test_sync_requested_needs_no_data() -> None:
     assert parse_event(event).data.app_id is None
 
 
-def test_reference_pull_defaults_to_every_list() -> None:
-    """Without `object_types`, a reference pull asks for all six lists."""
+def test_reference_pull_defaults_to_the_contracts_six_lists() -> None:
+    """Without `object_types`, a reference pull asks for the six lists CONTRACT.md names."""
     event = example_event(EventType.REFERENCE_PULL_REQUESTED)
     event["data"] = {}
 
-    assert parse_event(event).data.object_types == list(ReferenceList)  # type: ignore[attr-defined]
+    assert parse_event(event).data.object_types == [  # type: ignore[attr-defined]
+        ReferenceList.CUSTOMERS,
+        ReferenceList.VENDORS,
+        ReferenceList.ITEMS,
+        ReferenceList.ACCOUNTS,
+        ReferenceList.CLASSES,
+        ReferenceList.TERMS,
+    ]
 
 
 def test_missing_companyid_is_an_envelope_error() -> None:
