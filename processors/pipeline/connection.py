@@ -30,7 +30,7 @@ from processors.pipeline.writer import Reader
 from processors.publish import Publisher
 from schemas import SOURCE, AttentionCategory, AttentionData, OutboundType, make_cloudevent
 
-__all__ = ["NOT_CONNECTED", "CompanyConnection", "HealthResult", "catchup_delay"]
+__all__ = ["NOT_CONNECTED", "CompanyConnection", "Gate", "HealthResult", "catchup_delay"]
 
 log = get_logger("connection")
 _IDLE_RECHECK = timedelta(minutes=10)
@@ -71,6 +71,16 @@ class HealthResult:
     def parks(self) -> bool:
         """Whether this failure means the company's QuickBooks is unreachable."""
         return self.kind in (OutcomeClass.CONNECTION, OutcomeClass.SETUP)
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """Whether a write for a company may go ahead now (``CompanyConnection.admit``)."""
+
+    end_user: str | None = None
+    """The company's Conductor end-user, its QuickBooks checked healthy: go ahead."""
+    behind_parked: bool = False
+    """The company is parked: the event must queue behind its parked work, in order."""
 
 
 def catchup_delay(first: timedelta, attempts: int, draw: float) -> timedelta:
@@ -132,6 +142,23 @@ class CompanyConnection:
         self._states.clear()
         self._parked_by.clear()
         self._last_contact.clear()
+
+    # -- the gate before a write -----------------------------------------------------------
+
+    async def admit(self, company: str, *, replaying: bool) -> Gate:
+        """May a write for ``company`` go ahead: behind parked work, not connected, or ready.
+
+        ``replaying``: the write is part of the company's replay, so it does not queue behind
+        the parked work it is. Raises ``Outcome`` when QuickBooks cannot be reached.
+        """
+        # 'replaying' outside a replay: one was cut short (crash, rebalance); the rest of the
+        # company's parked work is still in the DLQ, so the event must queue behind it.
+        if not replaying and await self.is_parked(company):
+            return Gate(behind_parked=True)
+        end_user = await self.end_user(company)
+        if end_user is not None:
+            await self.ensure_healthy(company, end_user)
+        return Gate(end_user=end_user)
 
     # -- health ----------------------------------------------------------------------------
 

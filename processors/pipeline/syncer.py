@@ -195,14 +195,12 @@ class Syncer:
         return await self._write_event(work, entry, replaying=replaying)
 
     async def _write_event(self, work: Work, entry: LedgerEntry, *, replaying: bool) -> Ran:
-        company = work.company_id
-        # 'replaying' outside a replay: one was cut short (crash, rebalance); the rest of the
-        # company's parked work is still in the DLQ, so this event must queue behind it.
-        if not replaying and await self._connection.is_parked(company):
-            await self._ends.park_behind(work, entry.attempts)
-            return Ran()
         try:
-            end_user = await self._connection.end_user(company)
+            gate = await self._connection.admit(work.company_id, replaying=replaying)
+            if gate.behind_parked:
+                await self._ends.park_behind(work, entry.attempts)
+                return Ran()
+            end_user = gate.end_user
             if end_user is None:
                 await self._ends.park(
                     work,
@@ -212,7 +210,6 @@ class Syncer:
                     replaying=replaying,
                 )
                 return Ran(parked=NOT_CONNECTED)
-            await self._connection.ensure_healthy(company, end_user)
             if work.event.type is EventType.REFERENCE_PULL_REQUESTED:
                 await self._pull_reference(work, entry, end_user)
                 return Ran()

@@ -19,21 +19,11 @@ from processors.testing import (
     RunningService,
     TestStack,
     async_wait_for,
-    create_topics,
-    pipeline_settings,
     unique_name,
 )
 from schemas import AttentionCategory
 
 DAY = date(2026, 11, 24)
-
-
-@pytest.fixture
-async def settings(stack: TestStack) -> Settings:
-    """Per-test topics (4 partitions) and group."""
-    test_settings = pipeline_settings(stack)
-    await create_topics(test_settings, 4)
-    return test_settings
 
 
 @pytest.fixture

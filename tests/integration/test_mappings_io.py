@@ -4,40 +4,30 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 from typer.testing import CliRunner
 
 from processors.cli import app
-from processors.db import connect_pool
 from processors.mapping_io import export_mappings, import_mappings
 from processors.testing import TestStack, unique_name
 
 ROWS, BAD = 10_000, 100
 
 
-@pytest.fixture
-async def pool(stack: TestStack) -> AsyncIterator[asyncpg.Pool]:
-    """A pool on the test stack's database."""
-    test_pool = await connect_pool(stack.database_url)
-    yield test_pool
-    await test_pool.close()
-
-
-async def _pulled_company(pool: asyncpg.Pool, customers: int) -> tuple[str, list[str]]:
+async def _pulled_company(db: asyncpg.Pool, customers: int) -> tuple[str, list[str]]:
     """A company whose customers list has had a full pull (its local copy, written directly)."""
     company = unique_name("acct")
     ids = [f"8{n:07X}-1700000000" for n in range(customers)]
-    await pool.execute(
+    await db.execute(
         """INSERT INTO qbd_objects (company_id, list, qbd_id, object_type, resource, name,
                                     match_key, revision_number, raw)
            SELECT $1, 'customers', id, 'qbd_customer', 'customers', 'C ' || id, 'c ' || id,
                   '17', '{}'::jsonb FROM unnest($2::text[]) AS id""",
         company, ids,
     )  # fmt: skip
-    await pool.execute(
+    await db.execute(
         """INSERT INTO reference_pulls (company_id, list, high_water_mark, last_full_at,
                                         pass_id, pass_state, pass_full, pass_started_at, run_id)
            VALUES ($1, 'customers', now(), now(), 'p', 'complete', true, now(), 'r')""",
@@ -67,10 +57,10 @@ def _file(company: str, ids: list[str]) -> tuple[str, dict[int, str]]:
 
 
 async def test_import_applies_good_rows_and_lists_bad_ones_with_reasons(
-    stack: TestStack, pool: asyncpg.Pool, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+    stack: TestStack, db: asyncpg.Pool, tmp_path: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """10,000 rows with 1% bad: 9,900 applied, the 100 bad ones listed by line and reason."""
-    company, ids = await _pulled_company(pool, ROWS)
+    company, ids = await _pulled_company(db, ROWS)
     text, bad = _file(company, ids)
     path = tmp_path / "mappings.csv"  # type: ignore[operator]
     path.write_text(text)
@@ -80,7 +70,7 @@ async def test_import_applies_good_rows_and_lists_bad_ones_with_reasons(
     result = CliRunner().invoke(app, ["mappings", "import", str(path)])
 
     elapsed = time.perf_counter() - started
-    applied = await pool.fetchval("SELECT count(*) FROM mappings WHERE company_id = $1", company)
+    applied = await db.fetchval("SELECT count(*) FROM mappings WHERE company_id = $1", company)
     assert result.exit_code == 1, result.output
     assert applied == ROWS - BAD
     assert f"{ROWS} rows: applied {ROWS - BAD}, rejected {BAD}" in result.stdout
@@ -93,49 +83,49 @@ async def test_import_applies_good_rows_and_lists_bad_ones_with_reasons(
     assert elapsed < 10, f"import took {elapsed:.1f} s"
 
 
-async def test_dry_run_reports_without_applying(pool: asyncpg.Pool) -> None:
+async def test_dry_run_reports_without_applying(db: asyncpg.Pool) -> None:
     """--dry-run checks every row and reports, but writes no mapping."""
-    company, ids = await _pulled_company(pool, 3)
+    company, ids = await _pulled_company(db, 3)
     text = f"company_id,object_type,app_id,qbd_id\n{company},customer,a,{ids[0]}\n"
     text += f"{company},customer,b,missing\n{company},payment_method,pm,PM-1\n"
 
-    report = await import_mappings(pool, text, dry_run=True)
+    report = await import_mappings(db, text, dry_run=True)
 
     assert (report.rows, report.applied, report.unchecked) == (3, 2, 1)
     assert [r.line for r in report.rejected] == [3]
     assert report.lines()[0].startswith("3 rows: would apply 2, rejected 1")
-    assert await pool.fetchval("SELECT count(*) FROM mappings WHERE company_id = $1", company) == 0
+    assert await db.fetchval("SELECT count(*) FROM mappings WHERE company_id = $1", company) == 0
 
 
-async def test_rows_for_unpulled_lists_are_applied_unchecked(pool: asyncpg.Pool) -> None:
+async def test_rows_for_unpulled_lists_are_applied_unchecked(db: asyncpg.Pool) -> None:
     """A list never pulled cannot be checked: its rows are applied and counted unchecked."""
     company = unique_name("acct")
     text = f"company_id,object_type,app_id,qbd_id\n{company},vendor,v1,80000001-1\n"
 
-    report = await import_mappings(pool, text)
+    report = await import_mappings(db, text)
 
     assert (report.applied, report.unchecked, report.rejected) == (1, 1, [])
-    row = await pool.fetchrow("SELECT * FROM mappings WHERE company_id = $1", company)
+    row = await db.fetchrow("SELECT * FROM mappings WHERE company_id = $1", company)
     assert (row["qbd_id"], row["source"]) == ("80000001-1", "import")
 
 
-async def test_export_writes_what_import_applied(pool: asyncpg.Pool) -> None:
+async def test_export_writes_what_import_applied(db: asyncpg.Pool) -> None:
     """Export is a header plus one line per mapping, in import's own format."""
-    company, ids = await _pulled_company(pool, 2)
+    company, ids = await _pulled_company(db, 2)
     lines = ["company_id,object_type,app_id,qbd_id", f"{company},customer,b,{ids[1]}",
              f"{company},customer,a,{ids[0]}"]  # fmt: skip
-    await import_mappings(pool, "\n".join(lines))
+    await import_mappings(db, "\n".join(lines))
     out = io.StringIO()
 
-    count = await export_mappings(pool, out, company)
+    count = await export_mappings(db, out, company)
 
     assert count == 2
     assert out.getvalue().splitlines() == [lines[0], lines[2], lines[1]]
 
 
-async def test_a_file_without_the_header_is_refused(pool: asyncpg.Pool) -> None:
+async def test_a_file_without_the_header_is_refused(db: asyncpg.Pool) -> None:
     """The header line is required, so a shifted or foreign file is never half-applied."""
     from processors.errors import UsageError
 
     with pytest.raises(UsageError, match="header"):
-        await import_mappings(pool, "acct,customer,a,b\n")
+        await import_mappings(db, "acct,customer,a,b\n")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,46 +110,6 @@ def of(company: Company, kind: str | None = None) -> Any:
     return lambda e: e.get("companyid") == company.id and (kind is None or e["type"] == kind)
 
 
-@pytest.fixture
-async def settings(stack: TestStack) -> Settings:
-    """Per-test topics and group; catch-up far away unless a test shortens it."""
-    test_settings = pipeline_settings(stack, max_concurrent_companies=16)
-    await create_topics(test_settings, _PARTITIONS)
-    return test_settings
-
-
-@pytest.fixture
-async def db(stack: TestStack) -> AsyncIterator[asyncpg.Pool]:
-    """A PostgreSQL pool on the stack's database."""
-    pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
-    assert pool is not None
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture
-async def attention(settings: Settings) -> AsyncIterator[TopicReader]:
-    """The test's needs-attention topic."""
-    reader = TopicReader(settings, settings.needs_attention_topic)
-    yield reader
-    await reader.close()
-
-
-@pytest.fixture
-async def results(settings: Settings) -> AsyncIterator[TopicReader]:
-    """The test's sync-results topic."""
-    reader = TopicReader(settings, settings.sync_results_topic)
-    yield reader
-    await reader.close()
-
-
-@pytest.fixture
-def no_faults(stack: TestStack) -> Any:
-    """Clear the simulator's (global) fault injection after the test."""
-    yield stack.simulator
-    stack.simulator.set_faults()
-
-
 async def parked_count(db: asyncpg.Pool, company: Company) -> int:
     """How many of the company's records wait in the DLQ."""
     count: int = await db.fetchval(
@@ -214,7 +173,7 @@ async def test_a_failing_company_parks_alone_and_replays_in_order_after_sync_now
 
 
 async def test_events_arriving_during_a_replay_queue_behind_it(
-    stack: TestStack, settings: Settings, db: asyncpg.Pool, results: TopicReader, no_faults: Any
+    stack: TestStack, settings: Settings, db: asyncpg.Pool, results: TopicReader, faults: Any
 ) -> None:
     """Live events produced while the replay runs reach QuickBooks after every parked one."""
     company = company_on(stack)
@@ -223,7 +182,7 @@ async def test_events_arriving_during_a_replay_queue_behind_it(
         await produce(settings, [customer(company, n) for n in range(20)])
         await wait_parked(db, company, 20)
         stack.simulator.connect(company.end_user)
-        no_faults.set_faults(latency_ms=[20, 30])
+        faults.set_faults(latency_ms=[20, 30])
         await produce(settings, [sync_requested(company)])
         await async_wait_for(lambda: _true(len(names(stack, company)) >= 3), what="replay start")
         for n in range(20, 30):

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from conductor import Conductor
 
 from processors.config import Settings
@@ -14,28 +12,10 @@ from processors.testing import (
     RunningService,
     TestStack,
     TopicReader,
-    create_topics,
-    pipeline_settings,
     produce,
     unique_name,
 )
 from schemas import EventType, example_event
-
-
-@pytest.fixture
-async def settings(stack: TestStack) -> Settings:
-    """Per-test topics (4 partitions) and group."""
-    test_settings = pipeline_settings(stack, max_concurrent_companies=32)
-    await create_topics(test_settings, 4)
-    return test_settings
-
-
-@pytest.fixture
-async def results(settings: Settings) -> AsyncIterator[TopicReader]:
-    """Everything the test's processor publishes to its sync-results topic."""
-    reader = TopicReader(settings, settings.sync_results_topic)
-    yield reader
-    await reader.close()
 
 
 def _event(event_type: EventType, company: str, **data: Any) -> dict[str, Any]:

@@ -7,14 +7,12 @@ sleeps to synchronise.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import httpx
 import orjson
-import pytest
 from conductor import Conductor
 
 from processors.config import Settings
@@ -116,36 +114,6 @@ async def settings_for(stack: TestStack, partitions: int, **overrides: Any) -> S
     settings = pipeline_settings(stack, **overrides)
     await create_topics(settings, partitions)
     return settings
-
-
-@pytest.fixture
-def faults(stack: TestStack) -> Iterator[Any]:
-    """The simulator, with its (session-wide) faults always cleared afterwards."""
-    yield stack.simulator
-    stack.simulator.set_faults()
-
-
-@pytest.fixture
-async def db(stack: TestStack) -> AsyncIterator[asyncpg.Connection]:
-    """A PostgreSQL connection to read ledger rows."""
-    connection = await asyncpg.connect(stack.database_url)
-    yield connection
-    await connection.close()
-
-
-@pytest.fixture
-async def reader(stack: TestStack) -> AsyncIterator[Any]:
-    """Open TopicReaders on demand; all closed at teardown."""
-    opened: list[TopicReader] = []
-
-    def open_reader(settings: Settings, topic: str) -> TopicReader:
-        topic_reader = TopicReader(settings, topic)
-        opened.append(topic_reader)
-        return topic_reader
-
-    yield open_reader
-    for topic_reader in opened:
-        await topic_reader.close()
 
 
 async def wait_results(results: TopicReader, count: int) -> list[dict[str, Any]]:
@@ -316,7 +284,7 @@ def _max_concurrent_writes(*, faults_log: list[dict[str, Any]], end_users: set[s
 
 
 async def _healthy_span(
-    stack: TestStack, faults: Any, db: asyncpg.Connection, reader: Any, *, with_slow: bool
+    stack: TestStack, faults: Any, db: asyncpg.Pool, reader: Any, *, with_slow: bool
 ) -> tuple[float, bool]:
     """Seconds from the first healthy event's ledger row to the last healthy sync.
 
@@ -360,7 +328,7 @@ async def _healthy_span(
 
 
 async def test_a_slow_company_does_not_slow_healthy_companies_on_its_partition(
-    stack: TestStack, faults: Any, db: asyncpg.Connection, reader: Any
+    stack: TestStack, faults: Any, db: asyncpg.Pool, reader: Any
 ) -> None:
     """10 companies at 10 ms finish as fast beside a 1 s company on one partition as without."""
     alone, _ = await _healthy_span(stack, faults, db, reader, with_slow=False)
@@ -439,7 +407,7 @@ async def test_poison_records_are_rejected_with_a_reason_and_the_stream_goes_on(
 
 
 async def test_payment_before_its_invoice_waits_then_applies(
-    stack: TestStack, db: asyncpg.Connection, reader: Any
+    stack: TestStack, db: asyncpg.Pool, reader: Any
 ) -> None:
     """A payment published before its invoice waits for it, then applies; nothing fails."""
     settings = await settings_for(stack, 4)
