@@ -13,9 +13,14 @@ batch:
 Every request must carry two headers:
 
     X-QBD-Sync-Timestamp: <unix seconds, digits only>
-    X-QBD-Sync-Signature: sha256=<hex HMAC-SHA256 of f"{timestamp}.".encode() + body>
+    X-QBD-Sync-Signature: sha256=<hex HMAC-SHA256 of f"{timestamp}.".encode() + attributes + body>
 
-keyed with ``QBD_SYNC_WEBHOOK_SECRET`` (the Stripe scheme). The timestamp is mandatory: it is
+keyed with ``QBD_SYNC_WEBHOOK_SECRET`` (the Stripe scheme). ``attributes`` is empty for a
+structured request (so the structured scheme is exactly Stripe's). For a binary request it
+is every ``ce-*`` header and the ``Content-Type``, as sent, one ``name:value\n`` line each
+(names lower-case, lines sorted): a binary event's id, type and ``companyid`` travel in those
+headers, so they are signed too and a captured request cannot be re-aimed at another
+company by changing a header. The timestamp is mandatory: it is
 what makes a captured request useless after ``tolerance_s`` (300 s) either way of the server
 clock. Within that window a replay is harmless, because the event ``id`` is the idempotency
 key downstream. ``signature_headers()`` builds both headers for a sender written in Python.
@@ -45,8 +50,6 @@ whole, ``produce`` stays a list of ``(key, value)``, and HTTP's percent-encoded 
 values never have to be re-encoded for Kafka. The topic, and record headers, are the
 ``produce`` callable's business. The secret and signatures are never logged.
 
-The signature covers the timestamp and the body only, in both modes: the ``ce-`` headers
-of a binary request (its id, type and companyid among them) are not signed.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ import asyncio
 import hashlib
 import hmac
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote_to_bytes
 
@@ -85,6 +88,7 @@ __all__ = [
     "Produce",
     "sign",
     "signature_headers",
+    "signed_attributes",
 ]
 
 SIGNATURE_HEADER: Final = "X-QBD-Sync-Signature"
@@ -94,7 +98,8 @@ _MAX_LISTED_ERRORS: Final = 100
 _CLOUDEVENTS_MEDIA_PREFIX: Final = CLOUDEVENTS_CONTENT_TYPE.split("+", 1)[0]
 _HOW_TO_SIGN: Final = (
     f"send {TIMESTAMP_HEADER}: <unix seconds> and {SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 "
-    "of '<timestamp>.' followed by the raw body, keyed with QBD_SYNC_WEBHOOK_SECRET>"
+    "of '<timestamp>.', then (binary mode only) each ce-* and Content-Type header as a sorted "
+    "'name:value\\n' line, then the raw body, keyed with QBD_SYNC_WEBHOOK_SECRET>"
 )
 
 Produce = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
@@ -103,16 +108,43 @@ Produce = Callable[[list[tuple[bytes, bytes]]], Awaitable[None]]
 _log = get_logger("ingress")
 
 
-def sign(secret: str, body: bytes, timestamp: int | str) -> str:
-    """The ``X-QBD-Sync-Signature`` value for ``body`` sent at ``timestamp``."""
-    message = f"{timestamp}.".encode() + body
+def signed_attributes(headers: Mapping[str, str]) -> bytes:
+    """The part of a binary request's headers the signature covers (empty when structured)."""
+    lines = {name.lower(): value for name, value in headers.items()}
+    if not any(name.startswith(HTTP_ATTRIBUTE_PREFIX) for name in lines):
+        return b""
+    covered = sorted(
+        f"{name}:{value.strip()}\n"
+        for name, value in lines.items()
+        if name.startswith(HTTP_ATTRIBUTE_PREFIX) or name == CONTENT_TYPE_HEADER
+    )
+    return "".join(covered).encode("utf-8", "replace")
+
+
+def sign(
+    secret: str, body: bytes, timestamp: int | str, *, headers: Mapping[str, str] | None = None
+) -> str:
+    """The ``X-QBD-Sync-Signature`` of ``body`` (and its ``ce-*`` headers) at ``timestamp``."""
+    message = f"{timestamp}.".encode() + signed_attributes(headers or {}) + body
     return _SCHEME + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def signature_headers(secret: str, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
-    """Both headers a sender needs, signed now unless ``timestamp`` is given."""
+def signature_headers(
+    secret: str,
+    body: bytes,
+    *,
+    timestamp: int | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Both headers a sender needs, signed now unless ``timestamp`` is given.
+
+    For a binary-mode request pass the ``ce-*`` and ``Content-Type`` headers it will carry.
+    """
     stamp = int(time.time()) if timestamp is None else timestamp
-    return {TIMESTAMP_HEADER: str(stamp), SIGNATURE_HEADER: sign(secret, body, stamp)}
+    return {
+        TIMESTAMP_HEADER: str(stamp),
+        SIGNATURE_HEADER: sign(secret, body, stamp, headers=headers),
+    }
 
 
 class _Refused(Exception):
@@ -258,12 +290,12 @@ class Ingress:
             raise _Refused(
                 401, "bad_signature", f"{SIGNATURE_HEADER} must look like sha256=<hex digest>"
             )
-        expected = sign(self._secret, body, stamp).encode()
+        expected = sign(self._secret, body, stamp, headers=request.headers).encode()
         if not hmac.compare_digest(expected, given.lower().encode("utf-8", "replace")):
             raise _Refused(
                 401,
                 "bad_signature",
-                f"{SIGNATURE_HEADER} does not match the body; {_HOW_TO_SIGN}",
+                f"{SIGNATURE_HEADER} does not match the body (and ce- headers); {_HOW_TO_SIGN}",
             )
         skew = self._clock() - int(stamp)
         if abs(skew) > self.tolerance_s:

@@ -74,7 +74,9 @@ _SENDERS = {"core": _core_binary, "classic": _classic_binary}
 
 async def _post(client: httpx.AsyncClient, headers: dict[str, str], body: bytes) -> httpx.Response:
     return await client.post(
-        "/v1/events", content=body, headers=headers | signature_headers(SECRET, body)
+        "/v1/events",
+        content=body,
+        headers=headers | signature_headers(SECRET, body, headers=headers),
     )
 
 
@@ -176,7 +178,7 @@ async def test_binary_body_is_what_the_signature_covers(
 ) -> None:
     """A binary request whose body changed after signing answers 401."""
     headers, body = _core_binary(example_event(EventType.INVOICE_CREATED))
-    signed = signature_headers(SECRET, body)
+    signed = signature_headers(SECRET, body, headers=headers)
 
     response = await client.post(
         "/v1/events", content=body.replace(b"125.00", b"999.00"), headers=headers | signed
@@ -184,6 +186,22 @@ async def test_binary_body_is_what_the_signature_covers(
 
     assert response.status_code == 401
     assert sink.records == []
+
+
+async def test_binary_attributes_are_what_the_signature_covers_too(
+    client: httpx.AsyncClient, sink: Sink
+) -> None:
+    """A signed binary request re-aimed at another company (ce-companyid changed) answers 401."""
+    headers, body = _core_binary(example_event(EventType.INVOICE_CREATED))
+    signed = signature_headers(SECRET, body, headers=headers)
+    retargeted = {**headers, "ce-companyid": "acct_someone_else"}
+
+    response = await client.post("/v1/events", content=body, headers=retargeted | signed)
+    genuine = await client.post("/v1/events", content=body, headers=headers | signed)
+
+    assert response.status_code == 401
+    assert genuine.status_code == 202
+    assert len(sink.records) == 1
 
 
 async def test_sdk_structured_request_is_accepted(client: httpx.AsyncClient, sink: Sink) -> None:

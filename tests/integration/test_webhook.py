@@ -94,7 +94,8 @@ async def test_signed_binary_mode_event_is_synced(
         response = await client.post(
             "/v1/events",
             content=message.body,
-            headers=dict(message.headers) | signature_headers(SECRET, message.body),
+            headers=dict(message.headers)
+            | signature_headers(SECRET, message.body, headers=dict(message.headers)),
         )
         results = await reader.wait_for(
             lambda found: any(r["data"]["event_id"] == event["id"] for r in found), timeout=90
