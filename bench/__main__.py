@@ -15,6 +15,7 @@ from typing import Any
 
 from bench.runner import FULL, HEADER, QUICK, Bench
 from bench.scenarios import SCENARIOS
+from processors.progress import progress
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -55,9 +56,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await bench.start()
         print(f"qbd-sync bench ({scale.name}), stack up in {time.monotonic() - started:.1f} s")
         print(HEADER)
+        names = args.only or list(SCENARIOS)
         try:
-            for name in args.only or list(SCENARIOS):
-                await SCENARIOS[name](bench)
+            with progress("scenarios", total=len(names)) as tracker:
+                for name in names:
+                    await SCENARIOS[name](bench)
+                    tracker.advance()
         finally:
             await bench.stop()
             if args.profile:

@@ -20,6 +20,7 @@ import typer
 
 from processors.backoff import set_testing_from_env
 from processors.errors import QbdSyncError, UsageError
+from processors.progress import progress
 
 __all__ = ["app", "main"]
 
@@ -341,7 +342,8 @@ def replay(
     """
     from processors.operator import request_replays
 
-    requested = _run(request_replays(_settings(), company, all_))
+    with progress("replay requests") as tracker:
+        requested = _run(request_replays(_settings(), company, all_, tracker=tracker))
     if not requested:
         typer.echo("no parked companies: nothing to replay")
     for name, parked in requested:
@@ -452,9 +454,11 @@ def mappings_import(
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {file}: {exc}") from exc
-    report = _with_pool(
-        "mappings import", lambda pool: import_mappings(pool, text, dry_run=dry_run)
-    )
+    with progress(f"checking {file.name}") as tracker:
+        report = _with_pool(
+            "mappings import",
+            lambda pool: import_mappings(pool, text, dry_run=dry_run, tracker=tracker),
+        )
     for line in report.lines():
         typer.echo(line)
     if report.rejected:
@@ -524,7 +528,10 @@ def reference_pull(
             f"unknown list(s) {', '.join(unknown)}; choose from {','.join(ReferenceList)}"
         )
     lists = [ReferenceList(name) for name in names] or list(DEFAULT_REFERENCE_LISTS)
-    reports = run_coroutine(pull_company(load_settings(".env"), company, lists, full=full))
+    with progress(f"pulling {company}") as tracker:
+        reports = run_coroutine(
+            pull_company(load_settings(".env"), company, lists, full=full, tracker=tracker)
+        )
     for report in reports:
         how = "skipped" if report.skipped else ("full" if report.full else "incremental")
         typer.echo(

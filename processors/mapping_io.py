@@ -27,6 +27,7 @@ import asyncpg
 
 from processors.errors import QbdSyncError, UsageError
 from processors.mappings import MappingStore
+from processors.progress import Tracker
 from processors.reference import LIST_OF
 from schemas import ObjectType
 
@@ -46,6 +47,8 @@ _TYPES: Final = frozenset(str(kind) for kind in ObjectType)
 
 Known = Mapping[tuple[str, str], Mapping[str, str | None]]
 """(company_id, list) -> {qbd_id: revision} for every list a full pull has completed."""
+
+_CHECK_CHUNK = 1000  # rows checked between two progress updates
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,14 +188,31 @@ async def _known(
     return known
 
 
-async def import_mappings(pool: asyncpg.Pool, text: str, *, dry_run: bool = False) -> ImportReport:
-    """Check every row of a mappings file and apply the good ones in one statement."""
+async def import_mappings(
+    pool: asyncpg.Pool, text: str, *, dry_run: bool = False, tracker: Tracker | None = None
+) -> ImportReport:
+    """Check every row of a mappings file and apply the good ones in one statement.
+
+    ``tracker`` hears each checked row (``qbd-sync mappings import`` draws it on a terminal).
+    """
     rows, rejected = parse(text)
     try:
         known = await _known(pool, sorted({row.company_id for row in rows}))
     except asyncpg.UndefinedTableError as exc:
         raise QbdSyncError("the database has no qbd-sync tables; run `qbd-sync migrate`") from exc
-    good, invalid, unchecked = validate(rows, known)
+    good: list[MappingRow] = []
+    invalid: list[Rejected] = []
+    unchecked = 0
+    if tracker is not None:
+        tracker.total(len(rows))
+    for start in range(0, len(rows), _CHECK_CHUNK):
+        chunk = rows[start : start + _CHECK_CHUNK]
+        chunk_good, chunk_invalid, chunk_unchecked = validate(chunk, known)
+        good += chunk_good
+        invalid += chunk_invalid
+        unchecked += chunk_unchecked
+        if tracker is not None:
+            tracker.advance(len(chunk))
     report = ImportReport(
         rows=len(rows) + len(rejected),
         applied=len(good),

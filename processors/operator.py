@@ -22,6 +22,7 @@ from processors.db import connect_pool
 from processors.dlq_index import DlqEntry, DlqIndex
 from processors.errors import DependencyUnavailable, QbdSyncError, UsageError
 from processors.kafka import read_record
+from processors.progress import Tracker
 from schemas import sync_requested
 
 __all__ = [
@@ -143,9 +144,12 @@ async def connect_company(settings: Settings, company: str, name: str, email: st
 
 
 async def request_replays(
-    settings: Settings, company: str | None, every: bool
+    settings: Settings, company: str | None, every: bool, *, tracker: Tracker | None = None
 ) -> list[tuple[str, int]]:
-    """Publish ``sync.requested`` for one company or every parked one; (company, parked)."""
+    """Publish ``sync.requested`` for one company or every parked one; (company, parked).
+
+    ``tracker`` hears each request the broker acknowledged.
+    """
     from processors.publish import Publisher
 
     if (company is None) != every:
@@ -165,11 +169,15 @@ async def request_replays(
         return []
     publisher = Publisher(settings)
     await publisher.start()
+    if tracker is not None:
+        tracker.total(len(targets))
     try:
         for name, _ in targets:
             await publisher.send(
                 settings.input_topics[0], name.encode(), sync_requested(name, _CLI_SOURCE)
             )
+            if tracker is not None:
+                tracker.advance()
     except DependencyUnavailable as exc:
         raise DependencyUnavailable(f"could not publish the replay request: {exc}") from exc
     finally:

@@ -61,6 +61,7 @@ from processors.matching import (
     qbd_record,
     suggest,
 )
+from processors.progress import Tracker
 from processors.publish import Publisher
 from schemas import (
     DEFAULT_REFERENCE_LISTS,
@@ -195,8 +196,10 @@ class ReferencePuller:
         *,
         topic: str,
         auto_map: AutoMap = "off",
+        tracker: Tracker | None = None,
     ) -> None:
         self._pool = pool
+        self._tracker = tracker  # hears each listed object (the CLI draws it on a terminal)
         self._gateway = gateway
         self._publisher = publisher
         self._topic = topic
@@ -305,6 +308,8 @@ class ReferencePuller:
 
             async for obj in self._gateway.iter_objects(end_user, resource, **filters):
                 batch.append(obj)
+                if self._tracker is not None:
+                    self._tracker.advance()
                 if len(batch) >= _BATCH:
                     await flush(batch)
                     batch = []
@@ -524,7 +529,12 @@ def _columns(
 
 
 async def pull_company(
-    settings: Settings, company_id: str, lists: Iterable[ReferenceList], *, full: bool = False
+    settings: Settings,
+    company_id: str,
+    lists: Iterable[ReferenceList],
+    *,
+    full: bool = False,
+    tracker: Tracker | None = None,
 ) -> list[ListReport]:
     """`qbd-sync reference pull`: one pull from this process (same lock, same checkpoints)."""
     from processors.kafka import client_options, ensure_topics, partition_counts
@@ -546,7 +556,9 @@ async def pull_company(
                     "it first (qbd-sync companies connect)"
                 )
             await publisher.start()
-            puller = ReferencePuller(pool, gateway, publisher, topic=settings.reference_topic)
+            puller = ReferencePuller(
+                pool, gateway, publisher, topic=settings.reference_topic, tracker=tracker
+            )
             return await puller.pull(
                 company_id, end_user, lists, run_id=f"cli:{uuid.uuid4().hex}", full=full
             )

@@ -24,6 +24,7 @@ from processors.devstack import DEV_SECRET_KEY, DevStack
 from processors.errors import StackError
 
 __all__ = [
+    "RecordingTracker",
     "RunningService",
     "TestStack",
     "TopicReader",
@@ -372,3 +373,19 @@ class RunningService:
         self.service.stop()
         if self._task is not None:
             await asyncio.wait_for(self._task, timeout=60)
+
+
+class RecordingTracker:
+    """A progress tracker (``processors.progress.Tracker``) that remembers what it heard."""
+
+    def __init__(self) -> None:
+        self.totals: list[int | None] = []
+        self.done = 0
+
+    def advance(self, done: int = 1) -> None:
+        """Count ``done`` more items."""
+        self.done += done
+
+    def total(self, total: int | None) -> None:
+        """Remember each total it was told."""
+        self.totals.append(total)

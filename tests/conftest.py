@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from processors.devstack import DevStack
 from processors.testing import TestStack, set_testing
 
 
@@ -23,3 +24,17 @@ def _no_real_backoff() -> Iterator[None]:
     set_testing(True)
     yield
     set_testing(False)
+
+
+@pytest.fixture
+def dev_stack(stack: TestStack) -> DevStack:
+    """The embedded stack's process handles (pause the broker, restart PostgreSQL).
+
+    Skipped under QBD_SYNC_TEST_BACKEND=testcontainers, whose containers give no handles.
+    """
+    if stack.dev_stack is None:
+        pytest.skip(
+            "needs the embedded stack's process handles (broker pause, PostgreSQL restart); "
+            f"the {stack.backend} backend has none"
+        )
+    return stack.dev_stack

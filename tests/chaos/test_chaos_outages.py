@@ -26,7 +26,7 @@ async def _some_synced(stack: Any, ids: list[str], at_least: int) -> None:
 
 
 async def test_a_paused_broker_delays_but_loses_nothing(
-    stack: Any, sim: Any, scale: Any, chaos_settings: Any, processors: Any
+    stack: Any, dev_stack: Any, sim: Any, scale: Any, chaos_settings: Any, processors: Any
 ) -> None:
     """The broker frozen mid-run for 10 s (30 s in full): afterwards every event completes."""
     settings = await chaos_settings(4)
@@ -37,7 +37,7 @@ async def test_a_paused_broker_delays_but_loses_nothing(
     process = processors(settings)
     await feed.publish(first)
     await _some_synced(stack, [e["id"] for e in first], 10)
-    broker = stack.dev_stack.broker.process
+    broker = dev_stack.broker.process
     broker.signal(signal.SIGSTOP)
     try:
         await asyncio.sleep(scale(10, 30))  # hold the fault
@@ -55,7 +55,7 @@ async def test_a_paused_broker_delays_but_loses_nothing(
 
 
 async def test_a_postgresql_restart_delays_but_loses_nothing(
-    stack: Any, sim: Any, scale: Any, chaos_settings: Any, processors: Any
+    stack: Any, dev_stack: Any, sim: Any, scale: Any, chaos_settings: Any, processors: Any
 ) -> None:
     """PostgreSQL stopped mid-run and started again: the processor reconnects and completes."""
     settings = await chaos_settings(4)
@@ -66,7 +66,7 @@ async def test_a_postgresql_restart_delays_but_loses_nothing(
     process = processors(settings)
     await feed.publish(first)
     await _some_synced(stack, [e["id"] for e in first], 10)
-    postgres = stack.dev_stack.postgres
+    postgres = dev_stack.postgres
     await asyncio.to_thread(postgres.stop)
     try:
         await feed.publish(second)  # arrives while the database is down

@@ -12,7 +12,9 @@ import asyncpg
 import orjson
 
 from processors.config import Settings
+from processors.operator import request_replays
 from processors.testing import (
+    RecordingTracker,
     RunningService,
     TestStack,
     TopicReader,
@@ -60,6 +62,8 @@ async def test_operators_inspect_parked_work_connect_companies_and_request_repla
             stack.simulator.connect(company.end_user)
             replayed = qbd_sync(env, tmp_path, "replay", "--company", company.id)
             await results.wait_for(lambda found: len(succeeded(found, company)) == 3)
+            counted = RecordingTracker()
+            requested = await request_replays(settings, company.id, False, tracker=counted)
         end_user = await pool.fetchval(
             "SELECT end_user_id FROM companies WHERE company_id = $1", newcomer
         )
@@ -90,6 +94,7 @@ async def test_operators_inspect_parked_work_connect_companies_and_request_repla
     assert end_user is not None
     assert replayed.returncode == 0, replayed.stderr
     assert f"replay requested for {company.id} (3 parked" in replayed.stdout
+    assert (counted.totals, counted.done, len(requested)) == ([1], 1, 1)
     assert [e.returncode for e in errors] == [1, 2, 1, 2]
     for failed in errors:
         assert failed.stderr.startswith("qbd-sync: error: "), failed.stderr

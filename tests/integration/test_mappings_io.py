@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from processors.cli import app
 from processors.mapping_io import export_mappings, import_mappings
-from processors.testing import TestStack, unique_name
+from processors.testing import RecordingTracker, TestStack, unique_name
 
 ROWS, BAD = 10_000, 100
 
@@ -129,3 +129,17 @@ async def test_a_file_without_the_header_is_refused(db: asyncpg.Pool) -> None:
 
     with pytest.raises(UsageError, match="header"):
         await import_mappings(db, "acct,customer,a,b\n")
+
+
+async def test_import_reports_every_checked_row_to_its_progress(db: asyncpg.Pool) -> None:
+    """The progress line of `mappings import` counts the rows really checked, of the total."""
+    company, ids = await _pulled_company(db, 2500)
+    lines = ["company_id,object_type,app_id,qbd_id"]
+    lines += [f"{company},customer,c{n},{qbd_id}" for n, qbd_id in enumerate(ids)]
+    tracker = RecordingTracker()
+
+    report = await import_mappings(db, "\n".join(lines) + "\n", tracker=tracker)
+
+    assert report.applied == 2500
+    assert tracker.totals == [2500]
+    assert tracker.done == 2500

@@ -17,8 +17,9 @@ from processors.db import connect_pool
 from processors.devstack import DEV_SECRET_KEY
 from processors.gateway import ConductorGateway
 from processors.publish import Publisher
-from processors.reference import ListReport, ReferencePuller
+from processors.reference import ListReport, ReferencePuller, pull_company
 from processors.testing import (
+    RecordingTracker,
     TestStack,
     TopicReader,
     async_wait_for,
@@ -202,3 +203,18 @@ async def test_cancelled_pull_resumes_without_duplicates(stack: TestStack) -> No
     assert resumed[0].published == total - state["listed"]
     assert len(counts) == total
     assert max(counts.values()) == 1
+
+
+async def test_cli_pull_reports_every_listed_object_to_its_progress(stack: TestStack) -> None:
+    """The progress line of `reference pull` counts the objects really listed."""
+    settings = pipeline_settings(stack)
+    await create_topics(settings, 4)
+    company, _ = _company(stack, customers=320)
+    tracker = RecordingTracker()
+
+    reports = await pull_company(
+        settings, company, [ReferenceList.CUSTOMERS, ReferenceList.ITEMS], tracker=tracker
+    )
+
+    assert sum(report.listed for report in reports) >= 320
+    assert tracker.done == sum(report.listed for report in reports)
