@@ -211,7 +211,7 @@ def _line(line: SalesLine, where: str, position: int) -> list[Refusal]:
 def _lines(data: EventData) -> list[Refusal]:
     found: list[Refusal] = []
     for field in type(data).model_fields:
-        value = getattr(data, field)
+        value = getattr(data, field, None)
         if not isinstance(value, list):
             continue
         for index, line in enumerate(value):
