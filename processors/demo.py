@@ -3,9 +3,11 @@
 Starts the broker, PostgreSQL, the Conductor simulator (with a demo company file per
 end-user) and the processor; connects three companies; feeds a realistic stream (customers,
 items, invoices, a payment that arrives before its invoice, bills, sales receipts, purchase
-orders, a duplicate-name customer, an invoice for an unmapped customer, one record that is
-not JSON); takes one company's QuickBooks offline and brings it back with "Sync now"; then
-prints what happened and checks the counts against the simulator's company files.
+orders, a taxed invoice, a credit memo applied to it, a bill paid by check, a duplicate-name
+customer, an invoice for an unmapped customer, an invoice dated in a closed period, one
+record that is not JSON); takes one company's QuickBooks offline and brings it back with
+"Sync now"; then prints what happened and checks the counts against the simulator's company
+files.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 from processors.db import connect_pool
@@ -32,6 +35,7 @@ _COMPANIES = [
     ("acct_cedar", "Cedar Dental"),
 ]
 _OFFLINE = "acct_cedar"
+_PER_COMPANY = 26  # events each company's stream ends with (synced, failed or waiting)
 
 
 def _say(text: str = "") -> None:
@@ -206,6 +210,98 @@ def _stream(company: str, ids: dict[str, str], n: int) -> list[dict[str, Any]]:
                 "lines": [line],
             },
         ),
+        *_books(company, ids),
+    ]
+
+
+def _books(company: str, ids: dict[str, str]) -> list[dict[str, Any]]:
+    """Sales tax, a credit memo applied to an invoice, a bill paid by check, a closed period."""
+    mapped = [
+        ("sales_tax_code", "tax", "Tax"),
+        ("sales_tax_code", "non", "Non"),
+        ("sales_tax_item", "state_city", "State + City Tax"),
+        ("account", "checking", "Checking"),
+    ]
+    valves = {"item_id": "prd_valve", "quantity": 3, "rate": "24.00", "sales_tax_code_id": "tax"}
+    visit = {"item_id": "svc_consult", "quantity": 1, "rate": "150.00", "sales_tax_code_id": "non"}
+    returned = {**valves, "quantity": 1}
+    return [
+        *(
+            _event(
+                EventType.MAPPING_SET,
+                company,
+                {"object_type": kind, "app_id": app_id, "qbd_id": ids[name]},
+            )
+            for kind, app_id, name in mapped
+        ),
+        # Taxable valves and a non-taxable visit, at the state + city rate (9.25 %).
+        _event(
+            EventType.INVOICE_CREATED,
+            company,
+            {
+                "invoice_id": "inv_3",
+                "customer_id": "cus_1",
+                "transaction_date": "2026-11-26",
+                "ref_number": "INV-3",
+                "sales_tax_item_id": "state_city",
+                "lines": [valves, visit],
+            },
+        ),
+        # One valve comes back: a credit memo, applied to the invoice by a zero payment.
+        _event(
+            EventType.CREDIT_MEMO_CREATED,
+            company,
+            {
+                "credit_memo_id": "cm_1",
+                "customer_id": "cus_1",
+                "transaction_date": "2026-11-27",
+                "ref_number": "CM-1",
+                "sales_tax_item_id": "state_city",
+                "lines": [returned],
+            },
+        ),
+        _event(
+            EventType.PAYMENT_RECEIVED,
+            company,
+            {
+                "payment_id": "pay_credit",
+                "customer_id": "cus_1",
+                "transaction_date": "2026-11-27",
+                "total_amount": "0.00",
+                "applied_to": [
+                    {
+                        "invoice_id": "inv_3",
+                        "amount": "0.00",
+                        "credits": [{"credit_memo_id": "cm_1", "amount": "26.22"}],
+                    }
+                ],
+            },
+        ),
+        _event(
+            EventType.BILL_PAYMENT_CREATED,
+            company,
+            {
+                "bill_payment_id": "bp_1",
+                "vendor_id": "ven_1",
+                "transaction_date": "2026-11-28",
+                "method": "check",
+                "account_id": "checking",
+                "ref_number": "1001",
+                "applied_to": [{"bill_id": "bill_1", "amount": "48.10"}],
+            },
+        ),
+        # The accountant closed October: a late October invoice fails before QuickBooks.
+        _event(EventType.COMPANY_SETTINGS_UPDATED, company, {"closing_date": "2026-10-31"}),
+        _event(
+            EventType.INVOICE_CREATED,
+            company,
+            {
+                "invoice_id": "inv_october",
+                "customer_id": "cus_1",
+                "transaction_date": "2026-10-15",
+                "lines": [{"item_id": "svc_consult", "quantity": 1, "rate": "150.00"}],
+            },
+        ),
     ]
 
 
@@ -280,7 +376,7 @@ class _Demo:
             cedar = counts.get(_OFFLINE, Counter())
             others = [counts.get(c, Counter()) for c, _ in _COMPANIES if c != _OFFLINE]
             return cedar["parked"] >= 10 and all(
-                c["synced"] + c["failed"] + c["waiting_dependency"] >= 16 for c in others
+                c["synced"] + c["failed"] + c["waiting_dependency"] >= _PER_COMPANY for c in others
             )
 
         await async_wait_for(settled, timeout=120, what="the stream to settle")
@@ -316,9 +412,45 @@ class _Demo:
         end_user = self.end_users[company]
         return {
             obj["name"]: obj["id"]
-            for kind in ("accounts", "standard-terms")
+            for kind in (
+                "accounts",
+                "standard-terms",
+                "sales-tax-codes",
+                "sales-tax-items",
+                "sales-tax-group-items",
+            )
             for obj in self.sim.objects(end_user, kind)
         }
+
+    def _books(self, company: str) -> bool:
+        """Print the taxed invoice, the credit applied to it and the bill paid by check."""
+        end_user = self.end_users[company]
+        invoices = self.sim.objects(end_user, "invoices")
+        invoice = next((i for i in invoices if i.get("refNumber") == "INV-3"), None)
+        memos = self.sim.objects(end_user, "credit-memos")
+        checks = self.sim.objects(end_user, "bill-check-payments")
+        if invoice is None or len(memos) != 1 or len(checks) != 1:
+            _say(f"  {company}: the taxed invoice, credit memo or bill payment is missing")
+            return False
+        memo, check = memos[0], checks[0]
+        bill_id = check["appliedToTransactions"][0]["transactionId"]
+        bill = next(b for b in self.sim.objects(end_user, "bills") if b["id"] == bill_id)
+        total = Decimal(invoice["subtotal"]) + Decimal(invoice["salesTaxTotal"])
+        balance = total - Decimal(memo["totalAmount"])
+        _say(f"  books of {company} in QuickBooks:")
+        _say(
+            f"      taxed invoice INV-3: {invoice['subtotal']} + sales tax "
+            f"{invoice['salesTaxTotal']} ({invoice['salesTaxPercentage']} %) = {total}"
+        )
+        _say(
+            f"      credit memo {memo['refNumber']} of {memo['totalAmount']} applied to INV-3: "
+            f"balance {invoice['balanceRemaining']}"
+        )
+        _say(
+            f"      bill {bill['refNumber']} paid by check {check['refNumber']} from "
+            f"{check['bankAccount']['fullName']}: {check['amount']} (paid: {bill['isPaid']})"
+        )
+        return Decimal(invoice["balanceRemaining"]) == balance and bool(bill["isPaid"])
 
     async def _summary(
         self, attention: TopicReader, results: TopicReader, rejected: TopicReader
@@ -343,6 +475,8 @@ class _Demo:
                     "bills",
                     "sales-receipts",
                     "purchase-orders",
+                    "credit-memos",
+                    "bill-check-payments",
                 )
                 for obj in self.sim.objects(end_user, kind)
                 if obj.get("externalId")
@@ -361,6 +495,7 @@ class _Demo:
                 f"      QuickBooks objects created: {created} ({match} the {synced_writes} "
                 "synced writes)"
             )
+        ok &= self._books(_COMPANIES[0][0])
         _say("  needs-attention (what the app shows its users):")
         for event in attention.events():
             data = event["data"]

@@ -42,6 +42,10 @@ _NAME_FILTERS: Final = {
     "vendors": "names",
     "service_items": "full_names",
     "non_inventory_items": "full_names",
+    "classes": "full_names",
+    "accounts": "full_names",
+    "standard_terms": "names",
+    "payment_methods": "names",
 }
 _NO_MATCH_CODES: Final = frozenset({"1", "500"})  # qbXML: no match / required element not found
 
@@ -73,6 +77,16 @@ def _write_result(obj: Any, label: str) -> WriteResult:
         revision_number=getattr(obj, "revision_number", None),
         ref_number=getattr(obj, "ref_number", None),
     )
+
+
+async def _each(page: Any) -> AsyncIterator[Any]:
+    """Iterate a cursor page (async) or a plain list of objects alike."""
+    if hasattr(page, "__aiter__"):
+        async for obj in page:
+            yield obj
+    else:
+        for obj in page:
+            yield obj
 
 
 def _is_no_match(exc: conductor.APIStatusError) -> bool:
@@ -230,12 +244,15 @@ class ConductorGateway:
 
         `since` is when the first attempt started (timezone-aware). Update plans return
         None: repeating an update is safe (a stale revision fails with 3200, never doubles).
+        A create without a marker (lists that take no `externalId`) is found by its name.
         """
         marker = plan.external_id
-        if plan.op != "create" or marker is None:
+        if plan.op != "create":
             return None
         if since.tzinfo is None:
             raise ValueError("since must be timezone-aware")
+        if marker is None:
+            return await self._find_named(end_user_id, plan)
         with self._timed(plan.resource, "find_created"):
             direct = self._direct_filters(plan)
             if direct is not None:
@@ -244,6 +261,30 @@ class ConductorGateway:
                     return found
             scan = self._scan_filters(plan, since - margin)
             return await self._match(end_user_id, plan, marker, scan)
+
+    async def _find_named(self, end_user_id: str, plan: WritePlan) -> WriteResult | None:
+        """A create without an `externalId` (classes, accounts, terms...): adopt by name.
+
+        Names are unique in each QuickBooks list, so the object of that name is the one
+        the create made (or one a person made meanwhile, which a second create would only
+        collide with).
+        """
+        if plan.name is None or plan.resource not in _NAME_FILTERS:
+            return None
+        wanted = plan.name.casefold()
+        filters = {_NAME_FILTERS[plan.resource]: [plan.name]}
+        lister = self._resource(plan.resource).list
+        with self._timed(plan.resource, "find_created"):
+            try:
+                listing = lister(conductor_end_user_id=end_user_id, **filters)
+                page = listing if hasattr(listing, "__aiter__") else (await listing).data
+                async for obj in _each(page):
+                    if str(getattr(obj, "name", "")).casefold() == wanted:
+                        return _write_result(obj, plan.object_type_label)
+            except conductor.APIStatusError as exc:
+                if not _is_no_match(exc):
+                    raise
+        return None
 
     @staticmethod
     def _direct_filters(plan: WritePlan) -> dict[str, Any] | None:

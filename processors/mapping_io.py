@@ -8,9 +8,10 @@ one statement (or only reports, with ``dry_run``). A row is rejected when it:
 - repeats an earlier row's ``(company_id, object_type, app_id)``, or maps an earlier row's
   QuickBooks list object to a second app id;
 - names a ``qbd_id`` missing from the local copy of that QuickBooks list, when a full
-  reference pull of the list has completed for the company (lists never pulled, payment
-  methods and transactions cannot be checked: those rows are applied and counted
-  ``unchecked``).
+  reference pull of the list has completed for the company (an item may be in the items,
+  other-charge or discount items, terms in the standard or date-driven terms: every one of
+  those must have been pulled to refuse a row; lists never pulled and transactions cannot
+  be checked: those rows are applied and counted ``unchecked``).
 
 ``parse`` and ``validate`` are pure; ``import_mappings`` and ``export_mappings`` are the
 PostgreSQL edges.
@@ -28,7 +29,7 @@ import asyncpg
 from processors.errors import QbdSyncError, UsageError
 from processors.mappings import MappingStore
 from processors.progress import Tracker
-from processors.reference import LIST_OF
+from processors.reference import MAPPABLE_LISTS
 from schemas import ObjectType
 
 __all__ = [
@@ -142,8 +143,8 @@ def validate(
             rejected.append(Rejected(row.line, f"duplicate of line {by_app[app_key]}", text))
             continue
         by_app[app_key] = row.line
-        lst = LIST_OF.get(row.object_type)
-        if lst is None:
+        lists = MAPPABLE_LISTS.get(row.object_type)
+        if lists is None:
             unchecked += 1
             good.append(row)
             continue
@@ -153,13 +154,15 @@ def validate(
             reason = f"qbd_id already mapped to app_id {first.app_id!r} on line {first.line}"
             rejected.append(Rejected(row.line, reason, text))
             continue
-        ids = known.get((row.company_id, str(lst)))
-        if ids is None:
-            unchecked += 1
-        elif row.qbd_id not in ids:
-            reason = f"unknown qbd_id: not in the pulled QuickBooks {lst} of {row.company_id}"
-            rejected.append(Rejected(row.line, reason, text))
-            continue
+        pulled = [known[key] for lst in lists if (key := (row.company_id, str(lst))) in known]
+        if not any(row.qbd_id in ids for ids in pulled):
+            if len(pulled) < len(lists):
+                unchecked += 1
+            else:
+                names = " or ".join(str(lst) for lst in lists)
+                reason = f"unknown qbd_id: not in the pulled QuickBooks {names} of {row.company_id}"
+                rejected.append(Rejected(row.line, reason, text))
+                continue
         by_qbd[qbd_key] = row
         good.append(row)
     return good, rejected, unchecked
@@ -222,10 +225,7 @@ async def import_mappings(
     )
     if dry_run or not good:
         return report
-    revisions = [
-        known.get((row.company_id, str(LIST_OF.get(row.object_type, ""))), {}).get(row.qbd_id)
-        for row in good
-    ]
+    revisions = [_revision(known, row) for row in good]
     await pool.execute(
         """INSERT INTO mappings (company_id, object_type, app_id, qbd_id, revision_number, source)
            SELECT c, t, a, q, r, 'import'
@@ -241,6 +241,15 @@ async def import_mappings(
         revisions,
     )
     return report
+
+
+def _revision(known: Known, row: MappingRow) -> str | None:
+    """The pulled revision of the row's QuickBooks object, if a pull has seen it."""
+    for lst in MAPPABLE_LISTS.get(row.object_type, ()):
+        revision = known.get((row.company_id, str(lst)), {}).get(row.qbd_id)
+        if revision is not None:
+            return revision
+    return None
 
 
 async def export_mappings(pool: asyncpg.Pool, out: TextIO, company_id: str | None = None) -> int:

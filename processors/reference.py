@@ -76,6 +76,7 @@ __all__ = [
     "FULL_PASS_EVERY",
     "LIST_OF",
     "LIST_RESOURCES",
+    "MAPPABLE_LISTS",
     "ListReport",
     "LocalCopy",
     "ReferencePuller",
@@ -94,6 +95,15 @@ LIST_RESOURCES: Final[dict[ReferenceList, tuple[tuple[str, str], ...]]] = {
     ReferenceList.ACCOUNTS: (("accounts", "qbd_account"),),
     ReferenceList.CLASSES: (("classes", "qbd_class"),),
     ReferenceList.TERMS: (("standard_terms", "qbd_standard_term"),),
+    ReferenceList.SALES_TAX_CODES: (("sales_tax_codes", "qbd_sales_tax_code"),),
+    ReferenceList.SALES_TAX_ITEMS: (
+        ("sales_tax_items", "qbd_sales_tax_item"),
+        ("sales_tax_group_items", "qbd_sales_tax_group_item"),
+    ),
+    ReferenceList.PAYMENT_METHODS: (("payment_methods", "qbd_payment_method"),),
+    ReferenceList.DATE_DRIVEN_TERMS: (("date_driven_terms", "qbd_date_driven_term"),),
+    ReferenceList.OTHER_CHARGE_ITEMS: (("other_charge_items", "qbd_other_charge_item"),),
+    ReferenceList.DISCOUNT_ITEMS: (("discount_items", "qbd_discount_item"),),
 }
 """The SDK resources (and their objectType) each pulled list is made of."""
 
@@ -104,8 +114,19 @@ LIST_OF: Final[dict[str, ReferenceList]] = {
     "account": ReferenceList.ACCOUNTS,
     "class": ReferenceList.CLASSES,
     "terms": ReferenceList.TERMS,
+    "payment_method": ReferenceList.PAYMENT_METHODS,
+    "sales_tax_code": ReferenceList.SALES_TAX_CODES,
+    "sales_tax_item": ReferenceList.SALES_TAX_ITEMS,
 }
-"""The pulled list that holds each mappable app object type."""
+"""The pulled list an upsert of each app object type is matched against (auto-map)."""
+
+MAPPABLE_LISTS: Final[dict[str, tuple[ReferenceList, ...]]] = {
+    **{object_type: (lst,) for object_type, lst in LIST_OF.items()},
+    "item": (ReferenceList.ITEMS, ReferenceList.OTHER_CHARGE_ITEMS, ReferenceList.DISCOUNT_ITEMS),
+    "terms": (ReferenceList.TERMS, ReferenceList.DATE_DRIVEN_TERMS),
+}
+"""Every pulled list whose objects an app id of each type may be mapped to: a line's item
+may be an other-charge or discount item, a transaction's terms may be date-driven."""
 
 FULL_PASS_EVERY: Final = timedelta(days=7)
 _OVERLAP: Final = timedelta(seconds=2)

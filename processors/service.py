@@ -14,6 +14,7 @@ import asyncpg
 
 from processors.api import CompanyApi
 from processors.attention import AttentionBook
+from processors.book_settings import BookSettings
 from processors.companies import CompanyBook
 from processors.config import Settings
 from processors.dashboard import Dashboard
@@ -184,6 +185,7 @@ class Service:
             results=results,
             reader=reader,
             writer=IdempotentWriter(ledger=ledger, gateway=gateway, reader=reader),
+            books=BookSettings(pool),
             reference=ReferencePuller(
                 pool, gateway, publisher, topic=settings.reference_topic, auto_map=settings.auto_map
             ),

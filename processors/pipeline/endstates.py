@@ -9,7 +9,7 @@ halt     -> raised to the engine (our key is rejected)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -31,6 +31,13 @@ from schemas import AttentionCategory, ObjectType, Ref, SyncStatus
 __all__ = ["EndStates", "mapping_code"]
 
 log = get_logger("sync")
+
+
+_SYNC_BY_THEMSELVES: Final = frozenset(
+    {ObjectType.INVOICE, ObjectType.CREDIT_MEMO, ObjectType.BILL}
+)
+"""Transactions other events apply to (payments, credits): they usually just have not synced
+yet, so waiting for one asks the user for nothing."""
 
 
 def mapping_code(ref: Ref) -> str:
@@ -175,7 +182,7 @@ class EndStates:
             company_id=work.company_id,
             waiting_on=f"{dependency.object_type}:{dependency.app_id}",
         )
-        if dependency.object_type is ObjectType.INVOICE:
+        if dependency.object_type in _SYNC_BY_THEMSELVES:
             return
         developer_message = f"no mapping for {dependency.object_type} {dependency.app_id}"
         if candidates:

@@ -1,7 +1,8 @@
 """Syncer: runs one inbound event to a durable end state, inside its company's lane.
 
-    ledger row -> company gate (parked? connected? healthy?) -> resolve mappings
-      -> plan -> idempotent write (look up first after any unknown outcome)
+    ledger row -> pre-flight (what QuickBooks would refuse) -> company gate (parked?
+      connected? healthy?) -> resolve mappings -> plan -> idempotent write (look up first
+      after any unknown outcome)
       -> synced | failed | waiting_dependency | parked | halt
 
 Every decision about an error comes from ``OutcomePolicy`` (through the Reader and the
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
 
+from processors.book_settings import BookSettings
 from processors.errors import Outcome, PlanError
 from processors.ledger import Ledger, LedgerEntry, LedgerStatus, body_hash
 from processors.logs import get_logger
@@ -26,6 +28,7 @@ from processors.pipeline.connection import NOT_CONNECTED, CompanyConnection
 from processors.pipeline.endstates import EndStates
 from processors.pipeline.results import ResultBook
 from processors.pipeline.writer import Draft, IdempotentWriter, Reader
+from processors.preflight import preflight_error, refusals
 from processors.work import Work, WorkKind
 from processors.writes import (
     ExistingObject,
@@ -93,6 +96,7 @@ class Syncer:
         results: ResultBook,
         reader: Reader,
         writer: IdempotentWriter,
+        books: BookSettings,
         reference: ReferenceLookup | None = None,
     ) -> None:
         self._ledger = ledger
@@ -102,12 +106,14 @@ class Syncer:
         self._results = results
         self._reader = reader
         self._writer = writer
+        self._books = books
         self._reference = reference
         self._swept: set[str] = set()
 
     def forget(self) -> None:
         """After a rebalance: sweep each company's released waiters again."""
         self._swept.clear()
+        self._books.forget()
 
     async def run(self, work: Work, *, replaying: bool = False) -> Ran:
         """Bring one event to a durable end state (or ask for a replay: ``Ran.replay``).
@@ -189,12 +195,19 @@ class Syncer:
         if event.type is EventType.COMPANY_CONNECT_REQUESTED:
             await self._connect(work)
             return Ran()
+        if event.type is EventType.COMPANY_SETTINGS_UPDATED:
+            await self._settings_updated(work)
+            return Ran()
         if event.type is EventType.REFERENCE_PULL_REQUESTED and self._reference is None:
             await self._ends.fail(work, entry.attempts, _unsupported(event.type))
             return Ran()
         return await self._write_event(work, entry, replaying=replaying)
 
     async def _write_event(self, work: Work, entry: LedgerEntry, *, replaying: bool) -> Ran:
+        refused = refusals(work.event.data, await self._books.books(work.company_id))
+        if refused:
+            await self._ends.fail(work, entry.attempts, preflight_error(refused))
+            return Ran()
         try:
             gate = await self._connection.admit(work.company_id, replaying=replaying)
             if gate.behind_parked:
@@ -317,6 +330,13 @@ class Syncer:
         )
         ref = Ref(data.object_type, data.mapped_app_id)
         return await self._ends.release(work.company_id, ref, home=work.home)
+
+    async def _settings_updated(self, work: Work) -> None:
+        """Store the company's closing date (qbd-sync only; QuickBooks is not written)."""
+        data: Any = work.event.data
+        await self._books.set_closing_date(work.company_id, data.closing_date)
+        await self._ledger.synced(work.event.id, qbd_object_type=None, qbd_id=None)
+        await self._results.publish(work, status=SyncStatus.SYNCED, app_id=None)
 
     async def _connect(self, work: Work) -> None:
         data: Any = work.event.data

@@ -6,6 +6,7 @@ Nothing here does I/O. `ConductorGateway.execute` (processors.gateway) runs a `W
 from __future__ import annotations
 
 from processors.writes.lists import ITEM_RESOURCES
+from processors.writes.payables import BILL_PAYMENT_RESOURCES
 from processors.writes.planner import (
     WRITE_EVENT_TYPES,
     plan_write,
@@ -23,11 +24,15 @@ from processors.writes.plans import (
     UnresolvedRef,
     WritePlan,
 )
+from processors.writes.settings_lists import SETTINGS_LIST_RESOURCES, ListNotUpdatable
 
 __all__ = [
+    "BILL_PAYMENT_RESOURCES",
     "ITEM_RESOURCES",
+    "SETTINGS_LIST_RESOURCES",
     "WRITE_EVENT_TYPES",
     "ExistingObject",
+    "ListNotUpdatable",
     "MissingIncomeAccount",
     "NotAWrite",
     "Op",

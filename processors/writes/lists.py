@@ -53,7 +53,7 @@ def _upsert(
 
 
 def plan_customer(
-    data: CustomerUpserted, existing: ExistingObject | None, external_id: str
+    data: CustomerUpserted, ids: ResolvedIds, existing: ExistingObject | None, external_id: str
 ) -> WritePlan:
     """Create the customer, or update the existing one with the fields the event carries."""
     fields = compact(
@@ -62,6 +62,7 @@ def plan_customer(
         email=data.email,
         phone=data.phone,
         billing_address=address(data.billing_address),
+        sales_tax_code_id=optional_id(ids, ObjectType.SALES_TAX_CODE, data.sales_tax_code_id),
     )
     op, params, marker = _upsert(fields, existing, external_id)
     return WritePlan(

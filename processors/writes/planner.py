@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from processors.markers import external_id_for
+from processors.writes.credits import plan_credit_memo
 from processors.writes.lists import ITEM_RESOURCES, plan_customer, plan_item, plan_vendor
+from processors.writes.payables import plan_bill_payment, plan_vendor_credit
 from processors.writes.plans import ExistingObject, NotAWrite, ResolvedIds, WritePlan
+from processors.writes.settings_lists import (
+    SETTINGS_LIST_RESOURCES,
+    plan_account,
+    plan_class,
+    plan_payment_method,
+    plan_terms,
+)
 from processors.writes.transactions import (
     plan_bill,
     plan_invoice,
@@ -14,16 +23,23 @@ from processors.writes.transactions import (
 )
 from schemas.event import InboundEvent
 from schemas.inbound import (
+    AccountUpserted,
     BillCreated,
+    BillPaymentCreated,
+    ClassUpserted,
+    CreditMemoCreated,
     CustomerUpserted,
     InvoiceCreated,
     ItemUpserted,
+    PaymentMethodUpserted,
     PaymentReceived,
     PurchaseOrderCreated,
     SalesReceiptCreated,
+    TermsUpserted,
+    VendorCreditCreated,
     VendorUpserted,
 )
-from schemas.names import EventType
+from schemas.names import EventType, ObjectType
 from schemas.refs import EventData, Ref
 
 __all__ = ["WRITE_EVENT_TYPES", "plan_write", "required_refs", "target_ref", "target_resource"]
@@ -38,6 +54,13 @@ WRITE_EVENT_TYPES: frozenset[EventType] = frozenset(
         EventType.BILL_CREATED,
         EventType.SALES_RECEIPT_CREATED,
         EventType.PURCHASE_ORDER_CREATED,
+        EventType.CREDIT_MEMO_CREATED,
+        EventType.BILL_PAYMENT_CREATED,
+        EventType.VENDOR_CREDIT_CREATED,
+        EventType.CLASS_UPSERTED,
+        EventType.TERMS_UPSERTED,
+        EventType.ACCOUNT_UPSERTED,
+        EventType.PAYMENT_METHOD_UPSERTED,
     }
 )
 """The event types `plan_write` turns into one QuickBooks write."""
@@ -45,6 +68,10 @@ WRITE_EVENT_TYPES: frozenset[EventType] = frozenset(
 _UPSERT_RESOURCES = {
     EventType.CUSTOMER_UPSERTED: "customers",
     EventType.VENDOR_UPSERTED: "vendors",
+    EventType.CLASS_UPSERTED: SETTINGS_LIST_RESOURCES[ObjectType.CLASS][0],
+    EventType.TERMS_UPSERTED: SETTINGS_LIST_RESOURCES[ObjectType.TERMS][0],
+    EventType.ACCOUNT_UPSERTED: SETTINGS_LIST_RESOURCES[ObjectType.ACCOUNT][0],
+    EventType.PAYMENT_METHOD_UPSERTED: SETTINGS_LIST_RESOURCES[ObjectType.PAYMENT_METHOD][0],
 }
 
 
@@ -83,7 +110,8 @@ def plan_write(
 
     `ids` must hold every ref of `required_refs(event)` (else `UnresolvedRef`). `existing`
     is the mapped QuickBooks object of an upsert (then the plan is an update); it is
-    ignored for transactions, which are always created.
+    ignored for transactions, which are always created. Raises `PlanError` subclasses
+    (`UnresolvedRef`, `MissingIncomeAccount`, `ListNotUpdatable`) when it cannot plan.
     """
     data = event.data
     marker = external_id_for(event.id)
@@ -97,8 +125,22 @@ def plan_write(
         return plan_sales_receipt(data, ids, marker)
     if isinstance(data, PurchaseOrderCreated):
         return plan_purchase_order(data, ids, marker)
+    if isinstance(data, CreditMemoCreated):
+        return plan_credit_memo(data, ids, marker)
+    if isinstance(data, BillPaymentCreated):
+        return plan_bill_payment(data, ids, marker)
+    if isinstance(data, VendorCreditCreated):
+        return plan_vendor_credit(data, ids, marker)
+    if isinstance(data, ClassUpserted):
+        return plan_class(data, existing)
+    if isinstance(data, TermsUpserted):
+        return plan_terms(data, existing)
+    if isinstance(data, AccountUpserted):
+        return plan_account(data, existing)
+    if isinstance(data, PaymentMethodUpserted):
+        return plan_payment_method(data, existing)
     if isinstance(data, CustomerUpserted):
-        return plan_customer(data, existing, marker)
+        return plan_customer(data, ids, existing, marker)
     if isinstance(data, VendorUpserted):
         return plan_vendor(data, existing, marker)
     if isinstance(data, ItemUpserted):

@@ -28,6 +28,7 @@ __all__ = [
     "ResolvedIds",
     "UnresolvedRef",
     "WritePlan",
+    "transaction_create",
 ]
 
 ResolvedIds = Mapping[Ref, str]
@@ -129,3 +130,29 @@ def address(value: Address | None) -> dict[str, str] | None:
         return None
     parts = value.model_dump(include=set(Address.model_fields))
     return {key: part for key, part in parts.items() if isinstance(part, str)}
+
+
+def transaction_create(
+    *,
+    resource: str,
+    object_type: ObjectType,
+    app_id: str,
+    params: dict[str, Any],
+    external_id: str,
+    ref_number: str | None,
+    transaction_date: date,
+    **party_filter: list[str],
+) -> WritePlan:
+    """The create plan of one transaction: marked, with what the ambiguity lookup needs."""
+    return WritePlan(
+        resource=resource,
+        op="create",
+        params=params,
+        app_object_type=object_type,
+        app_id=app_id,
+        object_type_label=f"qbd_{resource.removesuffix('s')}",
+        external_id=external_id,
+        ref_number=ref_number,
+        party_filter=party_filter,
+        transaction_date=transaction_date,
+    )

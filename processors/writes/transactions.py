@@ -29,15 +29,18 @@ from schemas.inbound import (
 from schemas.names import ObjectType
 
 __all__ = [
+    "payment_applications",
     "plan_bill",
     "plan_invoice",
     "plan_payment",
     "plan_purchase_order",
     "plan_sales_receipt",
+    "sales_lines",
 ]
 
 
-def _sales_lines(lines: list[SalesLine], ids: ResolvedIds) -> list[dict[str, Any]]:
+def sales_lines(lines: list[SalesLine], ids: ResolvedIds) -> list[dict[str, Any]]:
+    """Invoice, sales receipt, credit memo or purchase order lines with mapped ids."""
     return [
         compact(
             item_id=qbd_id(ids, ObjectType.ITEM, line.item_id),
@@ -45,6 +48,7 @@ def _sales_lines(lines: list[SalesLine], ids: ResolvedIds) -> list[dict[str, Any
             rate=money(line.rate),
             amount=money(line.amount),
             description=line.description,
+            sales_tax_code_id=optional_id(ids, ObjectType.SALES_TAX_CODE, line.sales_tax_code_id),
         )
         for line in lines
     ]
@@ -80,12 +84,13 @@ def plan_invoice(data: InvoiceCreated, ids: ResolvedIds, external_id: str) -> Wr
     params = compact(
         customer_id=customer,
         transaction_date=data.transaction_date,
-        lines=_sales_lines(data.lines, ids),
+        lines=sales_lines(data.lines, ids),
         ref_number=data.ref_number,
         due_date=data.due_date,
         terms_id=optional_id(ids, ObjectType.TERMS, data.terms_id),
         class_id=optional_id(ids, ObjectType.CLASS, data.class_id),
         memo=data.memo,
+        sales_tax_item_id=optional_id(ids, ObjectType.SALES_TAX_ITEM, data.sales_tax_item_id),
         external_id=external_id,
     )
     return _created(
@@ -99,16 +104,37 @@ def plan_invoice(data: InvoiceCreated, ids: ResolvedIds, external_id: str) -> Wr
     )
 
 
+def payment_applications(data: PaymentReceived, ids: ResolvedIds) -> list[dict[str, Any]]:
+    """What a payment applies to each invoice: cash, a discount, and credit memos.
+
+    The event's one `discount_account_id` goes on every application that takes a discount.
+    """
+    discount_account = optional_id(ids, ObjectType.ACCOUNT, data.discount_account_id)
+    return [
+        compact(
+            transaction_id=qbd_id(ids, ObjectType.INVOICE, part.invoice_id),
+            payment_amount=money(part.amount),
+            discount_amount=money(part.discount_amount) if part.discount_amount else None,
+            discount_account_id=discount_account if part.discount_amount else None,
+            apply_credits=[
+                {
+                    "credit_transaction_id": qbd_id(
+                        ids, ObjectType.CREDIT_MEMO, credit.credit_memo_id
+                    ),
+                    "applied_amount": money(credit.amount),
+                }
+                for credit in part.credits
+            ]
+            or None,
+        )
+        for part in data.applied_to
+    ]
+
+
 def plan_payment(data: PaymentReceived, ids: ResolvedIds, external_id: str) -> WritePlan:
     """Create a receive-payment applied to the invoices named, else auto-applied."""
     customer = qbd_id(ids, ObjectType.CUSTOMER, data.customer_id)
-    applied = [
-        {
-            "transaction_id": qbd_id(ids, ObjectType.INVOICE, part.invoice_id),
-            "payment_amount": money(part.amount),
-        }
-        for part in data.applied_to
-    ]
+    applied = payment_applications(data, ids)
     params = compact(
         customer_id=customer,
         transaction_date=data.transaction_date,
@@ -172,11 +198,12 @@ def plan_sales_receipt(data: SalesReceiptCreated, ids: ResolvedIds, external_id:
     params = compact(
         customer_id=customer,
         transaction_date=data.transaction_date,
-        lines=_sales_lines(data.lines, ids),
+        lines=sales_lines(data.lines, ids),
         payment_method_id=optional_id(ids, ObjectType.PAYMENT_METHOD, data.payment_method_id),
         deposit_to_account_id=optional_id(ids, ObjectType.ACCOUNT, data.deposit_account_id),
         ref_number=data.ref_number,
         memo=data.memo,
+        sales_tax_item_id=optional_id(ids, ObjectType.SALES_TAX_ITEM, data.sales_tax_item_id),
         external_id=external_id,
     )
     return _created(
@@ -198,7 +225,7 @@ def plan_purchase_order(
     params = compact(
         vendor_id=vendor,
         transaction_date=data.transaction_date,
-        lines=_sales_lines(data.lines, ids),
+        lines=sales_lines(data.lines, ids),
         expected_date=data.expected_date,
         ref_number=data.ref_number,
         class_id=optional_id(ids, ObjectType.CLASS, data.class_id),
