@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 import conductor
+import httpx
 
 from processors.config import Settings, env_name
 from processors.errors import ConfigError
@@ -48,6 +49,7 @@ _NAME_FILTERS: Final = {
     "payment_methods": "names",
 }
 _NO_MATCH_CODES: Final = frozenset({"1", "500"})  # qbXML: no match / required element not found
+_SPARE_CONNECTIONS: Final = 32  # health checks and API calls beside the lanes' writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +105,23 @@ class ConductorGateway:
     def __init__(self, settings: Settings, *, on_call: CallObserver | None = None) -> None:
         self._settings = settings
         self._on_call = on_call
+        # The SDK's aiohttp transport: its connection pool costs the same per request with 10
+        # or 2,000 requests in flight, where httpx's pool grows O(connections x waiting)
+        # (bench/transport.py). Sized so every lane in flight has its own kept-alive
+        # connection; a disconnect it reports as a connect timeout is an unknown outcome
+        # (processors/outcome.py), so it is looked up, never written again blindly.
+        connections = settings.max_concurrent_companies + _SPARE_CONNECTIONS
         self._client = conductor.AsyncConductor(
             api_key=settings.secret("conductor_secret_key"),
             base_url=settings.conductor_base_url,
             timeout=settings.conductor_timeout,
             max_retries=0,
+            http_client=conductor.DefaultAioHttpClient(
+                timeout=settings.conductor_timeout,
+                limits=httpx.Limits(
+                    max_connections=connections, max_keepalive_connections=connections
+                ),
+            ),
         )
         self._end_users: dict[str, str] = {}
         self._end_users_lock = asyncio.Lock()

@@ -6,7 +6,7 @@ status errors, its timeout and connection errors, raw httpx transport errors, an
 may have been applied. ``OutcomePolicy.decide`` turns that into a ``Decision``. All pure.
 
 Failures that are not Conductor answers get type ``INTERNAL_ERROR`` and one of these codes:
-``CONNECT_ERROR``, ``CONNECT_TIMEOUT``, ``POOL_TIMEOUT`` (the request was never sent),
+``CONNECT_ERROR``, ``POOL_TIMEOUT`` (the request was never sent), ``CONNECT_TIMEOUT``,
 ``REQUEST_TIMEOUT``, ``CONNECTION_LOST`` (it may have been), ``UNEXPECTED`` (anything else).
 """
 
@@ -59,7 +59,11 @@ _POOL_TIMEOUT = "POOL_TIMEOUT"
 _REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
 _CONNECTION_LOST = "CONNECTION_LOST"
 _UNEXPECTED = "UNEXPECTED"
-_NEVER_SENT = frozenset({_CONNECT_ERROR, _CONNECT_TIMEOUT, _POOL_TIMEOUT})
+# A connect timeout is not proof that nothing was sent: the SDK's aiohttp transport (the one
+# qbd-sync uses, see gateway.py) reports a server disconnecting mid-request as
+# httpx.ConnectTimeout. A lookup before the next write costs one list call; a wrong "never
+# sent" would cost a duplicate in QuickBooks.
+_NEVER_SENT = frozenset({_CONNECT_ERROR, _POOL_TIMEOUT})
 # Transport errors raised before any byte of the request left this process.
 _REFUSED_BEFORE_SENDING = (
     httpx.ConnectError,

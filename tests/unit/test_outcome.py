@@ -254,11 +254,12 @@ CASES: list[tuple[str, BaseException, str, OutcomeClass, bool, Action]] = [
         Action.RETRY,
     ),
     (
+        # the aiohttp transport reports a server disconnecting mid-request this way
         "sdk connect timeout",
         raised_by_sdk(httpx.ConnectTimeout("timed out", request=REQUEST)),
         "write",
         OutcomeClass.TRANSIENT,
-        False,
+        True,
         Action.RETRY,
     ),
     (
@@ -522,3 +523,16 @@ def test_normalize_never_raises_on_odd_answers(
     assert err.retry_after is None or (math.isfinite(err.retry_after) and err.retry_after >= 0)
     assert decision.delay >= 0
     assert phase == "write" or not decision.reconcile
+
+
+def test_a_mid_request_disconnect_on_the_aiohttp_transport_is_an_unknown_outcome() -> None:
+    """aiohttp's ServerDisconnectedError, as httpx-aiohttp maps it, may have been applied."""
+    from aiohttp import ServerDisconnectedError
+    from httpx_aiohttp.transport import map_aiohttp_exceptions
+
+    with pytest.raises(httpx.HTTPError) as raised, map_aiohttp_exceptions():
+        raise ServerDisconnectedError()
+
+    classification = classify(normalize(raised_by_sdk(raised.value)), phase="write")
+    assert classification.kind is OutcomeClass.TRANSIENT
+    assert classification.ambiguous
