@@ -93,6 +93,8 @@ class CatchUp:
             if not self._owns(name):
                 continue  # another instance owns its lane and probes it
             replaying = company.state is CompanyConnectionState.REPLAYING
+            if replaying and self._connection.replay_running(name):
+                continue  # its replay runs in its lane right now
             if company.next_catchup_at is None and not replaying:
                 await self._connection.schedule_probe(name, why="parked: first probe")
                 continue

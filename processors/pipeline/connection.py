@@ -144,6 +144,10 @@ class CompanyConnection:
         """Whether the company's new work must queue behind its parked work."""
         return await self.state(company) in _PARKED_STATES
 
+    def replay_running(self, company: str) -> bool:
+        """Whether this process is running (or retrying) the company's replay right now."""
+        return self._states.get(company) is State.REPLAYING
+
     async def parked_by(self, company: str) -> NormalizedError | None:
         """The error that parked the company (headers of work parked behind it)."""
         if company not in self._parked_by:
