@@ -27,7 +27,7 @@ from functools import partial
 from processors.attention import PARKING_CATEGORIES, AttentionBook, Cause
 from processors.companies import Company, CompanyBook, StateChange, state_message
 from processors.config import Settings
-from processors.errors import Halted
+from processors.errors import Halted, Outcome
 from processors.gateway import ConductorGateway
 from processors.logs import get_logger
 from processors.outcome import NormalizedError, OutcomeClass, classify, normalize
@@ -218,7 +218,11 @@ class CompanyConnection:
             self._last_contact[company] = now
             return
         self._looked[company] = now
-        await self._reader.read(partial(self._gateway.health_check, end_user))
+        try:
+            await self._reader.read(partial(self._gateway.health_check, end_user))
+        except Outcome as failed:
+            await self._companies.health_checked(company, failed.error.as_dict())
+            raise
         await self._companies.health_checked(company)
         self._last_contact[company] = now
         if state not in _LIVE_STATES:

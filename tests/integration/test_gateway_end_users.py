@@ -27,9 +27,7 @@ def sim() -> Iterator[SimulatorServer]:
 @pytest.fixture
 async def gateway(sim: SimulatorServer) -> AsyncIterator[ConductorGateway]:
     """A gateway on the simulator; the key is restored afterwards."""
-    settings = Settings(
-        _env_file=None, conductor_secret_key=_KEY, conductor_base_url=sim.base_url
-    )
+    settings = Settings(_env_file=None, conductor_secret_key=_KEY, conductor_base_url=sim.base_url)
     async with ConductorGateway(settings) as gw:
         yield gw
     sim.restore_key(_KEY)

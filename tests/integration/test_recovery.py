@@ -6,12 +6,14 @@ Real broker, real PostgreSQL, the simulator over HTTP. Every wait has a deadline
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from conductor import AsyncConductor
 
@@ -335,3 +337,26 @@ async def own_sim() -> AsyncIterator[SimulatorServer]:
     server.start()
     yield server
     server.stop()
+
+
+async def test_the_api_and_the_dashboard_show_the_last_and_next_probe(
+    stack: TestStack, settings: Settings, db: asyncpg.Pool
+) -> None:
+    """A parked company's last check and next probe, in GET /v1/companies/{id} and on /."""
+    company = company_on(stack)
+    stack.simulator.set_state(company.end_user, "offline")
+    async with (
+        RunningService(settings) as service,
+        httpx.AsyncClient(base_url=service.http.url) as http,
+    ):
+        await produce(settings, [customer(company, 0)])
+        await wait_parked(db, company, 1)
+        shown = (await http.get(f"/v1/companies/{company.id}")).json()
+        page = (await http.get("/")).text
+
+    last = datetime.fromisoformat(shown["last_probe_at"])
+    following = datetime.fromisoformat(shown["next_probe_at"])
+    assert timedelta(seconds=45) <= following - last <= timedelta(seconds=61)
+    row = page[page.index(f'data-company="{company.id}"') :].split("</tr>")[0]
+    text = " ".join(re.sub(r"<[^>]+>", " ", row).split())
+    assert re.search(r"last \d+ s ago next in \d+ s", text), text
