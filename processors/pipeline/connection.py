@@ -17,32 +17,31 @@ asks; none writes company state itself.
 
 from __future__ import annotations
 
-import asyncio
 import random
-from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from processors.attention import PARKING_CATEGORIES, AttentionBook, Cause
-from processors.companies import Company, CompanyBook, StateChange, state_message
+from processors.companies import Company, CompanyBook
 from processors.config import Settings
 from processors.errors import Halted, Outcome
 from processors.gateway import ConductorGateway
 from processors.logs import get_logger
 from processors.outcome import NormalizedError, OutcomeClass, classify, normalize
+from processors.pipeline.announce import StateAnnouncer
+from processors.pipeline.gate import NOT_CONNECTED, Gate, HealthResult
 from processors.pipeline.probes import ProbeBudget, ProbeSchedule, worth_probing_now
 from processors.pipeline.setup import SetupLinks
 from processors.pipeline.writer import Reader
 from processors.publish import Publisher
-from schemas import AttentionCategory, CompanyConnectionState, CompanyStateData
+from schemas import AttentionCategory, CompanyConnectionState
 
 __all__ = ["NOT_CONNECTED", "CompanyConnection", "Gate", "HealthResult"]
 
 log = get_logger("connection")
 State = CompanyConnectionState
 _IDLE_RECHECK = timedelta(minutes=10)
-_CONNECTED = "QuickBooks Desktop is connected."
 _PARKED_STATES = (State.PARKED, State.REPLAYING)
 _LIVE_STATES = (State.ONLINE, State.REPLAYING)
 _PARKED_BY = (*PARKING_CATEGORIES, AttentionCategory.CONFIGURATION)
@@ -52,51 +51,6 @@ _CATEGORIES = {
     OutcomeClass.FORBIDDEN: AttentionCategory.CONFIGURATION,
 }
 _NEVER = datetime.min.replace(tzinfo=UTC)
-
-NOT_CONNECTED = NormalizedError(
-    type="INTEGRATION_CONNECTION_ERROR",
-    code="COMPANY_NOT_CONNECTED",
-    message="no Conductor end-user has sourceId equal to this companyid",
-    user_facing_message=(
-        "QuickBooks Desktop is not connected yet. Open the setup link to connect your "
-        "company file, then press Sync now."
-    ),
-)
-"""Why a company with no Conductor end-user is parked (category ``setup``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class HealthResult:
-    """One health check of a company's QuickBooks Desktop connection."""
-
-    company_id: str
-    healthy: bool
-    error: NormalizedError | None = None
-    kind: OutcomeClass | None = None  # the failure's class (connection, setup, transient...)
-    auth_flow_url: str | None = None  # when the user must (re)do the setup
-
-    @property
-    def message(self) -> str:
-        """What to show the user."""
-        return _CONNECTED if self.error is None else self.error.user_facing_message
-
-    @property
-    def parks(self) -> bool:
-        """Whether this failure means the company's QuickBooks is unreachable."""
-        return self.kind in (OutcomeClass.CONNECTION, OutcomeClass.SETUP, OutcomeClass.FORBIDDEN)
-
-
-@dataclass(frozen=True, slots=True)
-class Gate:
-    """Whether a write for a company may go ahead now (``CompanyConnection.admit``)."""
-
-    end_user: str | None = None
-    """The company's Conductor end-user, its QuickBooks checked healthy: go ahead."""
-    behind_parked: bool = False
-    """The company is parked: the event must queue behind its parked work, in order."""
-    look: bool = False
-    """The company is parked, but not checked for a while: replay its parked work (which
-    checks its health first), then run the event again."""
 
 
 class CompanyConnection:
@@ -117,11 +71,11 @@ class CompanyConnection:
         self._companies = companies
         self._attention = attention
         self._gateway = gateway
-        self._publisher = publisher
         self._reader = reader
         self._setup = SetupLinks(
             settings=settings, companies=companies, gateway=gateway, publisher=publisher
         )
+        self._announcer = StateAnnouncer(companies=companies, publisher=publisher)
         self._schedule = ProbeSchedule.from_settings(settings)
         self.budget = budget or ProbeBudget(settings.max_probes_per_second)
         """Probes per second across all companies (shared with ``CatchUp``)."""
@@ -129,7 +83,6 @@ class CompanyConnection:
         self._parked_by: dict[str, NormalizedError | None] = {}
         self._last_contact: dict[str, datetime] = {}
         self._looked: dict[str, datetime] = {}  # the last check of a parked company
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -408,20 +361,7 @@ class CompanyConnection:
 
     async def announce_pending(self) -> int:
         """Publish state changes whose publish failed earlier (broker away); how many."""
-        pending = await self._companies.unannounced()
-        for company in pending:
-            async with self._locks[company.company_id]:
-                fresh = await self._companies.find(company.company_id)
-                if fresh is None or fresh.published_state is fresh.state:
-                    continue
-                change = StateChange(
-                    state=fresh.state,
-                    previous=fresh.published_state or State.UNKNOWN,
-                    at=fresh.state_changed_at or datetime.now(UTC),
-                    announced=False,
-                )
-                await self._announce(fresh.company_id, change, fresh.last_error)
-        return len(pending)
+        return await self._announcer.pending()
 
     async def _set(
         self, company: str, state: State, *, error: NormalizedError | None = None
@@ -434,7 +374,7 @@ class CompanyConnection:
             now = datetime.now(UTC)
             waiting = replace(record, state=state, last_error=stored or record.last_error)
             first = now + self._delay(replace(waiting, parked_since=now), now)
-        async with self._locks[company]:
+        async with self._announcer.lock(company):
             change = await self._companies.set_state(
                 company, state, error=stored, first_probe_at=first
             )
@@ -444,29 +384,11 @@ class CompanyConnection:
             elif state is State.ONLINE:
                 self._parked_by.pop(company, None)
             if not change.announced:
-                await self._announce(company, change, stored or record.last_error)
+                await self._announcer.announce(company, change, stored or record.last_error)
         if state is State.ONLINE:
             await self._setup.resolve(company)
 
-    async def _announce(
-        self, company: str, change: StateChange, error: dict[str, object] | None
-    ) -> None:
-        """Publish ``qbd.company.state_changed``, then remember it went out."""
-        shown = error if change.state in _PARKED_STATES else None
-        data = CompanyStateData(
-            state=change.state,
-            previous_state=change.previous,
-            user_facing_message=state_message(change.state, shown),
-            at=change.at,
-        )
-        await self._publisher.company_state(company, data)
-        await self._companies.announced(company, change.state)
-
     # -- setup -----------------------------------------------------------------------------
-
-    async def with_setup_link(self, company: str, cause: Cause) -> Cause:
-        """``cause`` with a setup link: the stored one while valid, else a fresh one."""
-        return await self._setup.with_link(company, cause)
 
     async def connect(
         self, company: str, company_name: str, email: str | None, *, event_id: str | None = None

@@ -323,6 +323,40 @@ async def test_background_probes_keep_to_the_budget_oldest_first(
     assert min(gaps) >= 0.099
 
 
+async def test_a_state_change_whose_publish_failed_goes_out_on_the_next_sweep(
+    settings: Settings, db: asyncpg.Pool, attention: TopicReader
+) -> None:
+    """A change stored but never announced (the broker was away) is published once, later."""
+    book = CompanyBook(db)
+    company = unique_name("acct")
+    await book.get(company)
+    lost = {"code": "QBD_CONNECTION_ERROR", "user_facing_message": "QuickBooks is closed."}
+    await book.set_state(company, CompanyConnectionState.PARKED, error=lost)
+    publisher = Publisher(settings)
+    await publisher.start()
+    try:
+        async with ConductorGateway(settings) as gateway:
+            connection = CompanyConnection(
+                settings=settings,
+                companies=book,
+                attention=AttentionBook(db, publisher),
+                gateway=gateway,
+                publisher=publisher,
+                reader=Reader(OutcomePolicy()),
+            )
+            await connection.announce_pending()
+            await connection.announce_pending()
+    finally:
+        await publisher.stop()
+    await attention.drain()
+
+    mine = [e for e in attention.events() if e["companyid"] == company]
+    assert [(e["type"], e["data"]["previous_state"], e["data"]["state"]) for e in mine] == [
+        (_STATE_CHANGED, "unknown", "parked")
+    ]
+    assert mine[0]["data"]["user_facing_message"] == "QuickBooks is closed."
+
+
 async def _settings(stack: TestStack, **overrides: Any) -> Settings:
     """Per-test topics and group with ``overrides``."""
     test_settings = pipeline_settings(stack, **overrides)
