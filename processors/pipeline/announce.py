@@ -22,8 +22,6 @@ from schemas import CompanyConnectionState, CompanyStateData
 
 __all__ = ["StateAnnouncer"]
 
-_PARKED_STATES = (CompanyConnectionState.PARKED, CompanyConnectionState.REPLAYING)
-
 
 class StateAnnouncer:
     """Publishes company state changes at least once, in order per company."""
@@ -41,7 +39,8 @@ class StateAnnouncer:
         self, company: str, change: StateChange, error: Mapping[str, Any] | None
     ) -> None:
         """Publish ``qbd.company.state_changed`` for ``change``, then remember it went out."""
-        shown = error if change.state in _PARKED_STATES else None
+        # Parked: why (the error's message); any other state: what it means for the user.
+        shown = error if change.state is CompanyConnectionState.PARKED else None
         data = CompanyStateData(
             state=change.state,
             previous_state=change.previous,
