@@ -428,6 +428,7 @@ def companies_list(
         ("PARKED", "parked"),
         ("ATTENTION", "open_attention"),
         ("LAST_HEALTH_CHECK", "last_health_check"),
+        ("NEXT_PROBE", "next_probe_at"),
         ("LAST_SYNC", "last_sync"),
         ("MESSAGE", "user_facing_message"),
     ]
