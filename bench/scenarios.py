@@ -1,10 +1,11 @@
-"""The seven scenarios of issue 8; each adds its rows and headline keys to the ``Bench``."""
+"""The scenarios of issue 8 (and issue 19's recovery); each adds rows and keys to the ``Bench``."""
 
 from __future__ import annotations
 
 import asyncio
 import statistics
 import time
+from dataclasses import asdict
 
 from bench.harness import (
     CREATE_PATH,
@@ -18,6 +19,7 @@ from bench.harness import (
     until,
 )
 from bench.model import LatencyModel, ideal_rate, ratio, window_of
+from bench.recovery import GOAL_S, model_outage, stack_comeback
 from bench.runner import CONCURRENCY, FAST, MODELS, SLOW, Bench, Row, Run
 
 __all__ = ["SCENARIOS"]
@@ -369,9 +371,46 @@ async def restart(bench: Bench) -> None:
     )
 
 
+async def recovery(bench: Bench) -> None:
+    """(8) issue 19: 1,000 companies parked for an hour, then 100 come back.
+
+    The simulated hour runs in every scale (a second of CPU); the real come-back (a few
+    minutes on the stack) only in ``--full``. See ``bench.recovery``.
+    """
+    model = model_outage()
+    bench.add(
+        Row(
+            "8 recovery, simulated",
+            f"{model.companies:,} parked 1 h, 100 back",
+            f"wait <= {model.comeback_max_s:.0f} s, {model.max_rate_10s:.1f} probes/s",
+            f"goal {GOAL_S:.0f} s, {model.bound_per_s:g}/s",
+            "of goal",
+            ratio(model.comeback_max_s, GOAL_S),
+            asdict(model),
+        )
+    )
+    bench.keys["recovery_probes_per_company_first_hour"] = model.probes_per_company_by_hour[0]
+    if bench.scale.name != "full":
+        return
+    stack = await stack_comeback(bench)
+    bench.add(
+        Row(
+            "8 recovery, real stack",
+            f"{stack.companies:,} parked 1 h, {stack.came_back} back",
+            f"synced <= {stack.synced_max_s:.0f} s, {stack.max_rate_10s:.1f} probes/s",
+            f"goal {GOAL_S:.0f} s, {stack.bound_per_s:g}/s",
+            "of goal",
+            ratio(stack.synced_max_s, GOAL_S),
+            asdict(stack),
+        )
+    )
+    bench.keys["recovery_comeback_of_goal"] = ratio(stack.synced_max_s, GOAL_S)
+
+
 SCENARIOS = {
     "efficiency": efficiency_and_parallel_consumer,
     "replay": replay,
     "memory": memory,
     "restart": restart,
+    "recovery": recovery,
 }

@@ -43,9 +43,7 @@ async def _httpx_sized(base_url: str, in_flight: int) -> list[Client]:
     limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
     http = conductor.DefaultAsyncHttpxClient(limits=limits, timeout=120)
     return [
-        conductor.AsyncConductor(
-            api_key=_KEY, base_url=base_url, max_retries=0, http_client=http
-        )
+        conductor.AsyncConductor(api_key=_KEY, base_url=base_url, max_retries=0, http_client=http)
     ]
 
 

@@ -252,7 +252,24 @@ def run(
         str | None, _flag("QBD_SYNC_WEBHOOK_SECRET", "Webhook HMAC secret")
     ] = None,
     catchup_interval: Annotated[
-        str | None, _flag("QBD_SYNC_CATCHUP_INTERVAL", "First catch-up delay, e.g. 15m")
+        str | None,
+        _flag("QBD_SYNC_CATCHUP_INTERVAL", "First probe of a parked company, and every, e.g. 1m"),
+    ] = None,
+    probe_backoff_after: Annotated[
+        str | None, _flag("QBD_SYNC_PROBE_BACKOFF_AFTER", "Outage age when probes back off")
+    ] = None,
+    probe_max_interval: Annotated[
+        str | None, _flag("QBD_SYNC_PROBE_MAX_INTERVAL", "Longest wait between probes")
+    ] = None,
+    setup_probe_interval: Annotated[
+        str | None, _flag("QBD_SYNC_SETUP_PROBE_INTERVAL", "Probe interval for setup problems")
+    ] = None,
+    parked_recheck_interval: Annotated[
+        str | None,
+        _flag("QBD_SYNC_PARKED_RECHECK_INTERVAL", "A new event checks a parked company after"),
+    ] = None,
+    max_probes_per_second: Annotated[
+        float | None, _flag("QBD_SYNC_MAX_PROBES_PER_SECOND", "Probes per second, all companies")
     ] = None,
     group_id: Annotated[str | None, _flag("QBD_SYNC_GROUP_ID", "Consumer group")] = None,
     input_topics: Annotated[
@@ -413,6 +430,7 @@ def companies_list(
         ("PARKED", "parked"),
         ("ATTENTION", "open_attention"),
         ("LAST_HEALTH_CHECK", "last_health_check"),
+        ("NEXT_PROBE", "next_probe_at"),
         ("LAST_SYNC", "last_sync"),
         ("MESSAGE", "user_facing_message"),
     ]

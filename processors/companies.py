@@ -1,35 +1,40 @@
 """CompanyBook: each company's connection state (CONTRACT: unknown, setup_pending, online,
-parked, replaying), its Conductor end-user, its last health check and its catch-up schedule.
+parked, replaying), its Conductor end-user, its last health check and its probe schedule.
 
 Every state change is logged (``company state changed`` with before, after and the error
-code); the user learns about it through attention events and ``GET /v1/companies/{id}``.
+code) and remembered until announced: ``published_state`` is the state last published as
+``qbd.company.state_changed`` (CompanyConnection publishes; this class only stores).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import asyncpg
 
 from processors.dlq_index import DlqIndex
 from processors.logs import get_logger
+from schemas import CompanyConnectionState
 
-__all__ = ["Company", "CompanyBook", "CompanyOverview", "CompanyState", "describe"]
+__all__ = [
+    "NEEDS_PERSON_CODES",
+    "Company",
+    "CompanyBook",
+    "CompanyOverview",
+    "StateChange",
+    "describe",
+    "state_message",
+]
 
 log = get_logger("companies")
 
-
-class CompanyState(StrEnum):
-    """Connection state of one company file."""
-
-    UNKNOWN = "unknown"
-    SETUP_PENDING = "setup_pending"
-    ONLINE = "online"
-    PARKED = "parked"
-    REPLAYING = "replaying"
+NEEDS_PERSON_CODES = frozenset(
+    {"INTEGRATION_CONNECTION_NOT_SET_UP", "COMPANY_NOT_CONNECTED", "PERMISSION_ERROR"}
+)
+"""Parking causes only a person can fix: probed rarely (``ProbeSchedule.setup``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +42,7 @@ class Company:
     """One row of ``companies``."""
 
     company_id: str
-    state: CompanyState
+    state: CompanyConnectionState
     end_user_id: str | None
     company_name: str | None
     email: str | None
@@ -52,6 +57,31 @@ class Company:
     next_catchup_at: datetime | None
     setup_link_url: str | None
     setup_link_expires_at: datetime | None
+    published_state: CompanyConnectionState | None = None
+    setup_prompted_at: datetime | None = None
+
+    @property
+    def parked(self) -> bool:
+        """Whether new work queues behind parked work (parked, or a replay cut short)."""
+        return self.state in _PARKED_STATES
+
+    @property
+    def needs_person(self) -> bool:
+        """Whether it is parked for a cause only a person can fix (setup, access refused)."""
+        return _needs_person(self.last_error)
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """A company's state after ``set_state``, and what is still to be announced."""
+
+    state: CompanyConnectionState
+    previous: CompanyConnectionState
+    """The state last announced (or, never announced, the state before this change)."""
+    at: datetime
+    """When the company entered ``state``."""
+    announced: bool
+    """Whether ``state`` was published already (nothing to announce)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,43 +108,59 @@ _OVERVIEW = """
      ORDER BY c.company_id"""
 
 _SETUP_CODES = frozenset({"INTEGRATION_CONNECTION_NOT_SET_UP", "COMPANY_NOT_CONNECTED"})
+_PARKED_STATES = (CompanyConnectionState.PARKED, CompanyConnectionState.REPLAYING)
 _STATE_MESSAGES = {
-    CompanyState.UNKNOWN: "QuickBooks Desktop has not been checked yet.",
-    CompanyState.SETUP_PENDING: "Finish connecting QuickBooks Desktop: open the setup link on "
-    "the computer that runs QuickBooks and follow the steps.",
-    CompanyState.ONLINE: "QuickBooks Desktop is connected.",
-    CompanyState.PARKED: "We could not reach QuickBooks Desktop. We will try again shortly.",
-    CompanyState.REPLAYING: "Catching up: syncing the changes saved while QuickBooks Desktop "
-    "was unreachable.",
+    CompanyConnectionState.UNKNOWN: "QuickBooks Desktop has not been checked yet.",
+    CompanyConnectionState.SETUP_PENDING: "Finish connecting QuickBooks Desktop: open the setup "
+    "link on the computer that runs QuickBooks and follow the steps.",
+    CompanyConnectionState.ONLINE: "QuickBooks Desktop is connected.",
+    CompanyConnectionState.PARKED: "We could not reach QuickBooks Desktop. We will try again "
+    "shortly.",
+    CompanyConnectionState.REPLAYING: "Catching up: syncing the changes saved while QuickBooks "
+    "Desktop was unreachable.",
 }
+
+
+def state_message(state: CompanyConnectionState, error: Mapping[str, Any] | None = None) -> str:
+    """What to tell the user about a state: the parking error's message, or the state's own."""
+    return str((error or {}).get("user_facing_message") or _STATE_MESSAGES[state])
+
+
+def _needs_person(error: Mapping[str, Any] | None) -> bool:
+    error = error or {}
+    return error.get("code") in NEEDS_PERSON_CODES or error.get("type") in NEEDS_PERSON_CODES
 
 
 def describe(view: CompanyOverview, *, now: datetime | None = None) -> dict[str, Any]:
     """A company's connection state for an operator or the app's UI (``GET /v1/companies``)."""
     company, now = view.company, now or datetime.now(UTC)
+    waiting = company.parked or company.state is CompanyConnectionState.SETUP_PENDING
     error: dict[str, Any] | None = None
-    if company.state in (CompanyState.PARKED, CompanyState.REPLAYING):
+    if company.parked:
         error = company.last_error
     elif company.last_health_ok is False:
         error = company.last_health_error
     code = None if error is None else error.get("code")
     link = None
     valid = company.setup_link_expires_at is not None and company.setup_link_expires_at > now
-    if valid and (company.state is CompanyState.SETUP_PENDING or code in _SETUP_CODES):
+    if valid and (company.state is CompanyConnectionState.SETUP_PENDING or code in _SETUP_CODES):
         link = company.setup_link_url
-    message = (error or {}).get("user_facing_message") or _STATE_MESSAGES[company.state]
     return {
         "company_id": company.company_id,
         "state": str(company.state),
         "end_user_id": company.end_user_id,
         "healthy": company.last_health_ok,
         "last_health_check": _iso(company.last_health_check),
-        "user_facing_message": message,
+        "user_facing_message": state_message(company.state, error),
         "error_code": code,
         "auth_flow_url": link,
         "parked": view.parked,
         "parked_since": _iso(company.parked_since),
         "last_sync": _iso(view.last_sync),
+        # The background probes of a waiting company: the last one, the next one, how many.
+        "last_probe_at": _iso(company.last_health_check) if waiting else None,
+        "next_probe_at": _iso(company.next_catchup_at) if waiting else None,
+        "probes": company.catchup_attempts,
         "next_catchup_at": _iso(company.next_catchup_at),
         "catchup_attempts": company.catchup_attempts,
         "open_attention": view.open_attention,
@@ -159,9 +205,18 @@ class CompanyBook:
         ]
 
     async def set_state(
-        self, company_id: str, state: CompanyState, *, error: dict[str, Any] | None = None
-    ) -> None:
-        """Move the company to ``state`` (parking records the error; online clears catch-up)."""
+        self,
+        company_id: str,
+        state: CompanyConnectionState,
+        *,
+        error: dict[str, Any] | None = None,
+        first_probe_at: datetime | None = None,
+    ) -> StateChange:
+        """Move the company to ``state``; what is left to announce comes back.
+
+        Parking (or waiting for setup) records the error and, unless one is scheduled, the
+        first probe at ``first_probe_at``; going online clears the error and the schedule.
+        """
         row = await self._pool.fetchrow(
             """WITH before AS (SELECT state FROM companies WHERE company_id = $1 FOR UPDATE)
                UPDATE companies SET state = $2, updated_at = now(),
@@ -172,22 +227,65 @@ class CompanyBook:
                       parked_since = CASE WHEN $2 = 'parked' THEN COALESCE(parked_since, now())
                                           WHEN $2 = 'online' THEN NULL ELSE parked_since END,
                       catchup_attempts = CASE WHEN $2 = 'online' THEN 0 ELSE catchup_attempts END,
-                      next_catchup_at = CASE WHEN $2 = 'online' THEN NULL ELSE next_catchup_at END
+                      next_catchup_at = CASE WHEN $2 = 'online' THEN NULL
+                                             WHEN $2 IN ('parked', 'setup_pending')
+                                             THEN COALESCE(next_catchup_at, $4)
+                                             ELSE next_catchup_at END
                FROM before WHERE company_id = $1
-               RETURNING before.state AS before""",
+               RETURNING before.state AS before, companies.published_state,
+                         companies.state_changed_at""",
             company_id,
             str(state),
             error,
+            first_probe_at,
         )
-        before = None if row is None else row["before"]
-        if before != str(state):
+        assert row is not None, f"company {company_id} has no row (CompanyBook.get first)"
+        before = CompanyConnectionState(row["before"])
+        if before is not state:
             log.info(
                 "company state changed",
                 company_id=company_id,
-                before=before,
+                before=str(before),
                 after=str(state),
                 code=(error or {}).get("code"),
             )
+        published = row["published_state"]
+        return StateChange(
+            state=state,
+            previous=before if published is None else CompanyConnectionState(published),
+            at=row["state_changed_at"],
+            announced=published == str(state),
+        )
+
+    async def announced(self, company_id: str, state: CompanyConnectionState) -> None:
+        """Note that ``state`` was published as ``qbd.company.state_changed``."""
+        await self._pool.execute(
+            "UPDATE companies SET published_state = $2 WHERE company_id = $1 AND state = $2",
+            company_id,
+            str(state),
+        )
+
+    async def unannounced(self) -> list[Company]:
+        """Companies whose current state was not published yet (a publish failed)."""
+        rows = await self._pool.fetch(
+            """SELECT * FROM companies
+               WHERE published_state IS DISTINCT FROM state AND state <> 'unknown'"""
+        )
+        return [_company(row) for row in rows]
+
+    async def setup_prompted(self, company_id: str) -> None:
+        """A setup link was published: resolve the prompt when the company connects."""
+        await self._pool.execute(
+            """UPDATE companies SET setup_prompted_at = COALESCE(setup_prompted_at, now())
+               WHERE company_id = $1""",
+            company_id,
+        )
+
+    async def setup_prompt_resolved(self, company_id: str) -> None:
+        """The prompt's resolution was published."""
+        await self._pool.execute(
+            "UPDATE companies SET setup_prompted_at = NULL WHERE company_id = $1", company_id
+        )
 
     async def set_end_user(self, company_id: str, end_user_id: str, **fields: Any) -> None:
         """Link the company to its Conductor end-user."""
@@ -229,8 +327,8 @@ class CompanyBook:
             expires_at,
         )
 
-    async def schedule_catchup(self, company_id: str, at: datetime) -> None:
-        """Set the next background catch-up and count the attempt."""
+    async def schedule_probe(self, company_id: str, at: datetime) -> None:
+        """Set the next background probe and count the probe just made."""
         await self._pool.execute(
             """UPDATE companies SET next_catchup_at = $2, catchup_attempts = catchup_attempts + 1
                WHERE company_id = $1""",
@@ -238,18 +336,38 @@ class CompanyBook:
             at,
         )
 
-    async def due_for_catchup(self, now: datetime) -> list[Company]:
-        """Parked companies whose catch-up time has come, and replays left unfinished.
+    async def probe_soon(self, company_id: str, at: datetime) -> None:
+        """Bring a waiting company's next probe forward to ``at`` (something changed)."""
+        await self._pool.execute(
+            """UPDATE companies SET next_catchup_at = LEAST(next_catchup_at, $2)
+               WHERE company_id = $1 AND state IN ('parked', 'setup_pending')""",
+            company_id,
+            at,
+        )
 
-        A company left ``replaying`` had its replay cut short (crash, rebalance): it is due at
-        once, so its owner resumes the replay from the index.
+    async def due_for_probe(self, now: datetime, *, limit: int = 1000) -> list[Company]:
+        """Waiting companies whose probe time has come (oldest first), and replays cut short.
+
+        Waiting: parked, or set up in Conductor but not yet connected (``setup_pending``,
+        with a scheduled probe). A company left ``replaying`` had its replay cut short
+        (crash, rebalance): it is due at once, so its owner resumes it from the index.
         """
         rows = await self._pool.fetch(
             """SELECT * FROM companies
                WHERE state = 'replaying'
                   OR (state = 'parked' AND (next_catchup_at IS NULL OR next_catchup_at <= $1))
-               ORDER BY next_catchup_at NULLS FIRST""",
+                  OR (state = 'setup_pending' AND next_catchup_at <= $1)
+               ORDER BY next_catchup_at NULLS FIRST
+               LIMIT $2""",
             now,
+            limit,
+        )
+        return [_company(row) for row in rows]
+
+    async def waiting(self) -> list[Company]:
+        """Every company waiting for its QuickBooks: parked, replaying or setup_pending."""
+        rows = await self._pool.fetch(
+            "SELECT * FROM companies WHERE state IN ('parked', 'replaying', 'setup_pending')"
         )
         return [_company(row) for row in rows]
 
@@ -257,7 +375,7 @@ class CompanyBook:
 def _company(row: asyncpg.Record) -> Company:
     return Company(
         company_id=row["company_id"],
-        state=CompanyState(row["state"]),
+        state=CompanyConnectionState(row["state"]),
         end_user_id=row["end_user_id"],
         company_name=row["company_name"],
         email=row["email"],
@@ -272,6 +390,12 @@ def _company(row: asyncpg.Record) -> Company:
         next_catchup_at=row["next_catchup_at"],
         setup_link_url=row["setup_link_url"],
         setup_link_expires_at=row["setup_link_expires_at"],
+        published_state=(
+            None
+            if row["published_state"] is None
+            else CompanyConnectionState(row["published_state"])
+        ),
+        setup_prompted_at=row["setup_prompted_at"],
     )
 
 

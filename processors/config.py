@@ -85,7 +85,16 @@ class Settings(BaseSettings):
     auth_link_expiry_mins: int = Field(default=1440, ge=15, le=10080)
 
     # Behaviour
-    catchup_interval: timedelta = timedelta(minutes=15)
+    # Recovery of parked companies (processors.pipeline.probes): the background probe comes
+    # every catchup_interval while an outage is younger than probe_backoff_after, then backs
+    # off to probe_max_interval; setup problems every setup_probe_interval; a new event
+    # looks when the last check is older than parked_recheck_interval.
+    catchup_interval: timedelta = timedelta(minutes=1)
+    probe_backoff_after: timedelta = timedelta(hours=1)
+    probe_max_interval: timedelta = timedelta(minutes=15)
+    setup_probe_interval: timedelta = timedelta(hours=1)
+    parked_recheck_interval: timedelta = timedelta(minutes=1)
+    max_probes_per_second: float = Field(default=20.0, gt=0)
     max_in_flight: int = Field(default=1000, ge=1)
     max_concurrent_companies: int = Field(default=64, ge=1)
     max_record_bytes: int = Field(default=1_048_576, ge=1024)
@@ -114,10 +123,20 @@ class Settings(BaseSettings):
             return topics
         return value
 
-    @field_validator("catchup_interval", mode="before")
+    @field_validator(
+        "catchup_interval",
+        "probe_backoff_after",
+        "probe_max_interval",
+        "setup_probe_interval",
+        "parked_recheck_interval",
+        mode="before",
+    )
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
-        return parse_duration(value)
+        duration = parse_duration(value)
+        if duration <= timedelta(0):
+            raise ValueError("must be longer than zero")
+        return duration
 
     @field_validator("conductor_secret_key")
     @classmethod

@@ -25,7 +25,7 @@ from processors.errors import QbdSyncError
 from processors.ledger import Ledger
 from processors.logs import configure_logging
 from processors.testing import RunningService, TopicReader, async_wait_for, produce
-from schemas import EventType
+from schemas import EventType, OutboundType
 
 __all__ = ["run_demo"]
 
@@ -356,8 +356,10 @@ class _Demo:
                 for company, name in _COMPANIES
             ],
         )
-        links = await attention.wait_for(lambda evs: len(evs) >= len(_COMPANIES), timeout=90)
-        for event in links:
+        links = await attention.wait_for(
+            lambda evs: len(_setup_links(evs)) >= len(_COMPANIES), timeout=90
+        )
+        for event in _setup_links(links):
             _say(f"   {event['companyid']}: setup link {event['data']['auth_flow_url']}")
         self.end_users = self._end_users()
         self.sim.set_state(self.end_users[_OFFLINE], "offline")
@@ -391,7 +393,11 @@ class _Demo:
 
         await async_wait_for(replayed, timeout=120, what="the replay")
         await attention.wait_for(
-            lambda evs: any(e["type"] == "qbd.attention.resolved" for e in evs), timeout=60
+            lambda evs: any(
+                e["type"] == OutboundType.ATTENTION_RESOLVED and e["companyid"] == _OFFLINE
+                for e in evs
+            ),
+            timeout=60,
         )
         await results.poll()
         await async_wait_for(lambda: _at_least(rejected, 1), timeout=30, what="the rejected record")
@@ -499,6 +505,12 @@ class _Demo:
         _say("  needs-attention (what the app shows its users):")
         for event in attention.events():
             data = event["data"]
+            if event["type"] == OutboundType.COMPANY_STATE_CHANGED:
+                _say(
+                    f"    [state] {event['companyid']} {data['previous_state']} -> "
+                    f"{data['state']}: {(data['user_facing_message'] or '')[:100]}"
+                )
+                continue
             _say(
                 f"    [{event['type'].rsplit('.', 1)[-1]}] {event['companyid']} {data['code']} "
                 f"({data['category']}, x{data['occurrences']}): {data['user_facing_message'][:110]}"
@@ -506,9 +518,13 @@ class _Demo:
         for record in rejected.records:
             reason = dict(record.headers).get("qbd-rejected-reason", b"").decode()
             _say(f"  rejected: {reason}")
-        parked = sum(1 for e in attention.events() if e["data"]["category"] == "connection")
+        parked = sum(1 for e in attention.events() if e["data"].get("category") == "connection")
         ok &= parked >= 1 and len(rejected.records) == 1
         return ok
+
+
+def _setup_links(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in events if e["type"] == OutboundType.CONNECTION_SETUP_LINK]
 
 
 def run_demo() -> None:

@@ -4,6 +4,10 @@ Thin on purpose. The SDK client is built with `max_retries=0` because the SDK wo
 creates after timeouts, 409s and 5xx (DESIGN.md §4): the outcome policy owns every retry.
 SDK exceptions propagate unchanged; `processors.outcome.normalize` classifies them.
 
+End-users are cached by `sourceId` from Conductor's end-user list, with what the list says
+about each connection (`ConnectionInfo`). An end-user deleted or replaced in Conductor is
+noticed by `resolve_again` (a 404 naming it), which lists again by `sourceId`.
+
 `find_created` is the ambiguity lookup of DESIGN.md §4. No list endpoint filters on
 `externalId`, so it first asks by the plan's ref number (transactions) or name (list
 objects) and, when that finds nothing of ours, scans everything of the plan's type updated
@@ -30,7 +34,14 @@ from processors.errors import ConfigError
 from processors.markers import same_external_id
 from processors.writes import ExistingObject, WritePlan
 
-__all__ = ["DEFAULT_LOOKUP_MARGIN", "AuthLink", "CallObserver", "ConductorGateway", "WriteResult"]
+__all__ = [
+    "DEFAULT_LOOKUP_MARGIN",
+    "AuthLink",
+    "CallObserver",
+    "ConductorGateway",
+    "ConnectionInfo",
+    "WriteResult",
+]
 
 CallObserver = Callable[[str, str, float, bool], None]
 """`on_call(resource, op, seconds, ok)`: told the duration of every Conductor call."""
@@ -64,6 +75,19 @@ class WriteResult:
     """How many write attempts the event took (set by the writer)."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionInfo:
+    """What Conductor's end-user list says about one company's connection, for free."""
+
+    end_user_id: str
+    created_at: datetime | None = None
+    """When the end-user was created."""
+    connected_at: datetime | None = None
+    """When its QuickBooks Desktop connection was created (setup done); None: never set up."""
+    last_successful_request_at: datetime | None = None
+    """The last request anyone made with our key that QuickBooks answered end to end."""
+
+
 @dataclass(frozen=True, slots=True)
 class AuthLink:
     """A hosted auth-flow (setup) link for a company's user, and when it stops working."""
@@ -89,6 +113,31 @@ async def _each(page: Any) -> AsyncIterator[Any]:
     else:
         for obj in page:
             yield obj
+
+
+def _moment(value: str | None) -> datetime | None:
+    """An API timestamp, or None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _connection_info(user: Any) -> ConnectionInfo:
+    connections = [
+        c for c in user.integration_connections if c.integration_slug == "quickbooks_desktop"
+    ]
+    connected = [_moment(c.created_at) for c in connections]
+    successes = [_moment(c.last_successful_request_at) for c in connections]
+    return ConnectionInfo(
+        end_user_id=user.id,
+        created_at=_moment(user.created_at),
+        connected_at=min((m for m in connected if m is not None), default=None),
+        last_successful_request_at=max((m for m in successes if m is not None), default=None),
+    )
 
 
 def _is_no_match(exc: conductor.APIStatusError) -> bool:
@@ -155,19 +204,44 @@ class ConductorGateway:
             return found
         async with self._end_users_lock:
             if company_id not in self._end_users:
-                with self._timed("end_users", "list"):
-                    listing = await self._client.end_users.list()
-                by_source: dict[str, str] = {}
-                for user in listing.data:
-                    by_source.setdefault(user.source_id, user.id)
-                self._end_users = by_source
+                await self._list_end_users()
         return self._end_users.get(company_id)
 
+    async def connections(self) -> dict[str, ConnectionInfo]:
+        """Every end-user's connection info by `sourceId`, listed now (one request)."""
+        async with self._end_users_lock:
+            return await self._list_end_users()
+
+    async def resolve_again(self, company_id: str) -> str | None:
+        """List again: the end-user with `sourceId` `company_id` now (deleted or replaced)."""
+        async with self._end_users_lock:
+            await self._list_end_users()
+        return self._end_users.get(company_id)
+
+    def cached_end_user(self, company_id: str) -> str | None:
+        """The end-user `company_id` was last known by, without asking Conductor."""
+        return self._end_users.get(company_id)
+
+    async def _list_end_users(self) -> dict[str, ConnectionInfo]:
+        """Replace the cache with Conductor's end-user list (it is not paginated)."""
+        with self._timed("end_users", "list"):
+            listing = await self._client.end_users.list()
+        info: dict[str, ConnectionInfo] = {}
+        for user in listing.data:
+            info.setdefault(user.source_id, _connection_info(user))
+        self._end_users = {source: found.end_user_id for source, found in info.items()}
+        return info
+
     async def key_works(self) -> bool:
-        """Probe our own key with a cheap call (listing end-users needs a valid key)."""
-        probe = "qbd-sync-key-probe"
-        self.forget(probe)
-        await self.end_user_for(probe)
+        """Probe our own key with a cheap call (listing end-users needs a valid key).
+
+        False when Conductor refuses the key (401 or 403); other failures propagate.
+        """
+        try:
+            async with self._end_users_lock:
+                await self._list_end_users()
+        except (conductor.AuthenticationError, conductor.PermissionDeniedError):
+            return False
         return True
 
     def forget(self, company_id: str) -> None:

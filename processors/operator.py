@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from processors.companies import CompanyBook, CompanyOverview, CompanyState
+from processors.companies import CompanyBook, CompanyOverview
 from processors.config import Settings
 from processors.db import connect_pool
 from processors.dlq_index import DlqEntry, DlqIndex
@@ -159,11 +159,10 @@ async def request_replays(
         views = await CompanyBook(pool).overview(company)
     if company is not None and not views:
         raise QbdSyncError(f"no company {company!r} (see `qbd-sync companies list`)")
-    parked_states = (CompanyState.PARKED, CompanyState.REPLAYING)
     targets = [
         (view.company.company_id, view.parked)
         for view in views
-        if company is not None or view.parked or view.company.state in parked_states
+        if company is not None or view.parked or view.company.parked
     ]
     if not targets:
         return []

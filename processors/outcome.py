@@ -85,6 +85,7 @@ class OutcomeClass(StrEnum):
     DATA = "data"  # QuickBooks or Conductor rejected the data: final failure
     STALE_REVISION = "stale_revision"  # an update lost a race: refetch and retry once
     CONFIGURATION = "configuration"  # our own API key is wrong: stop consuming
+    FORBIDDEN = "forbidden"  # a 403 on one company's call: park that company (configuration)
     TRANSIENT = "transient"  # try again later
 
 
@@ -227,7 +228,8 @@ class OutcomePolicy:
                 return Decision(Action.REFETCH_AND_RETRY, kind)
             return Decision(Action.FAIL, kind, attention="data")
         action = _FINAL_ACTIONS[kind]
-        return Decision(action, kind, reconcile=ambiguous, attention=kind.value)
+        attention = "configuration" if kind is OutcomeClass.FORBIDDEN else kind.value
+        return Decision(action, kind, reconcile=ambiguous, attention=attention)
 
 
 _FINAL_ACTIONS = {
@@ -235,13 +237,19 @@ _FINAL_ACTIONS = {
     OutcomeClass.SETUP: Action.PARK,
     OutcomeClass.DATA: Action.FAIL,
     OutcomeClass.CONFIGURATION: Action.HALT,
+    OutcomeClass.FORBIDDEN: Action.PARK,
 }
 
 
 def _kind(err: NormalizedError) -> OutcomeClass:
     status = err.http_status
-    if err.type in (_AUTHENTICATION, _PERMISSION) or status in (401, 403):
+    if err.type == _AUTHENTICATION or status == 401:
         return OutcomeClass.CONFIGURATION
+    # A 403 answers one company's call (that end-user's access is refused): the company's
+    # problem, parked with a `configuration` attention. Whoever parks it first asks
+    # `ConductorGateway.key_works`: only a refused key halts everything (issue 19).
+    if err.type == _PERMISSION or status == 403:
+        return OutcomeClass.FORBIDDEN
     if err.code == _NOT_SET_UP:
         return OutcomeClass.SETUP
     if err.type == _CONNECTION_ERROR or err.code == _NOT_ACTIVE:

@@ -21,6 +21,7 @@ from schemas import (
     REJECTED_REASON_HEADER,
     SOURCE,
     AttentionData,
+    CompanyStateData,
     OutboundType,
     SyncResultData,
     SyncStatus,
@@ -110,6 +111,19 @@ class Publisher:
         """Publish ``qbd.attention.needed`` or ``qbd.attention.resolved``."""
         kind = OutboundType.ATTENTION_RESOLVED if resolved else OutboundType.ATTENTION_NEEDED
         body = make_cloudevent(kind, SOURCE, company_id, data, time=datetime.now(UTC))
+        await self.send(self._settings.needs_attention_topic, company_id.encode(), body)
+
+    async def company_state(self, company_id: str, data: CompanyStateData) -> None:
+        """Publish ``qbd.company.state_changed``; a repeat of one change keeps its ``id``."""
+        change = f"{data.state}:{data.at.isoformat()}"
+        body = make_cloudevent(
+            OutboundType.COMPANY_STATE_CHANGED,
+            SOURCE,
+            company_id,
+            data,
+            id=f"qbd-state:{company_id}:{change}",
+            time=data.at,
+        )
         await self.send(self._settings.needs_attention_topic, company_id.encode(), body)
 
     async def rejected(

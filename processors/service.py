@@ -274,6 +274,10 @@ class Service:
         if self.pool is not None:
             await self.pool.close()
 
+    def owns(self, company: str) -> bool:
+        """Whether this instance owns ``company``'s lane (its input partition)."""
+        return self.engine is not None and self.engine.home_of(company) is not None
+
     def request_replay(self, company: str) -> bool:
         """Queue a replay of ``company`` in its lane, if this instance owns it."""
         home = None if self.engine is None else self.engine.home_of(company)
@@ -308,13 +312,15 @@ class Service:
         )
 
     async def _catchup_loop(self) -> None:
-        """Low-frequency catch-up: replay parked companies whose backoff has elapsed."""
+        """Background probes: replay parked companies whose probe is due (issue 19)."""
         assert self.pool is not None
         assert self.connection is not None
         catchup = CatchUp(
             companies=CompanyBook(self.pool),
             connection=self.connection,
-            first_delay=self.settings.catchup_interval,
+            budget=self.connection.budget,
+            interval=self.settings.catchup_interval,
+            owns=self.owns,
             request_replay=self.request_replay,
         )
         await catchup.run_forever()

@@ -239,6 +239,7 @@ class Simulator:
     ) -> tuple[T, Outcome]:
         """Run ``work`` against the company file the way Conductor and QuickBooks would."""
         company.requests[operation] += 1
+        self._touch_connection(company.end_user_id, succeeded=False)
         faults = self.faults
         injected = faults.injected(company.end_user_id, write=write)
         if injected is not None:
@@ -267,15 +268,20 @@ class Simulator:
         if write:
             company.committed_writes += 1
             outcome.ambiguous = faults.ambiguous()
-        self._touch_connection(company.end_user_id)
+        self._touch_connection(company.end_user_id, succeeded=True)
         return result, outcome
 
-    def _touch_connection(self, end_user_id: str) -> None:
+    def _touch_connection(self, end_user_id: str, *, succeeded: bool) -> None:
+        """Note a request on the end-user's connection: every one sets ``lastRequestAt``;
+        one answered end to end also sets ``lastSuccessfulRequestAt`` (as Conductor does).
+        """
         user = self.end_users.get(end_user_id)
         if user and user["integrationConnections"]:
             now = iso(time.time())
             connection = user["integrationConnections"][0]
-            connection["lastRequestAt"] = connection["lastSuccessfulRequestAt"] = now
+            connection["lastRequestAt"] = now
+            if succeeded:
+                connection["lastSuccessfulRequestAt"] = now
 
     def record(
         self,

@@ -19,6 +19,11 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _waits(row: asyncpg.Record) -> bool:
+    """Whether the company waits for its QuickBooks (its probes are worth showing)."""
+    return str(row["state"]) in ("parked", "replaying", "setup_pending")
+
+
 def _error(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if not value:
         return None
@@ -66,6 +71,9 @@ class DashboardStore:
                 "last_health_check": _iso(row["last_health_check"]),
                 "parked_since": _iso(row["parked_since"]),
                 "next_catchup_at": _iso(row["next_catchup_at"]),
+                # The background probes of a waiting company (issue 19), else None.
+                "last_probe_at": _iso(row["last_health_check"] if _waits(row) else None),
+                "next_probe_at": _iso(row["next_catchup_at"] if _waits(row) else None),
             }
             for row in rows
         ]

@@ -6,28 +6,28 @@ CompanyConnection  the only owner of company connection state and its transition
 Replayer        reads a company's parked records back from the DLQ, runs them in order
 IdempotentWriter, Reader  Conductor calls under the outcome policy and the ledger
 EndStates, ResultBook, Parker  synced / failed / waiting / parked, results, the DLQ
-CatchUp         the background timer that asks for replays of parked companies
+CatchUp         the background probes of parked companies, within the probe budget
+ProbeSchedule, ProbeBudget  when to probe a parked company next; probes per second
+SetupLinks      setup links and the setup prompt (CompanyConnection uses it)
 """
 
 from __future__ import annotations
 
 from processors.pipeline.catchup import CatchUp
-from processors.pipeline.connection import (
-    NOT_CONNECTED,
-    CompanyConnection,
-    HealthResult,
-    catchup_delay,
-)
+from processors.pipeline.connection import NOT_CONNECTED, CompanyConnection, HealthResult
 from processors.pipeline.endstates import EndStates, mapping_code
 from processors.pipeline.lane import LaneProcessor
 from processors.pipeline.parking import Parker
+from processors.pipeline.probes import ProbeBudget, ProbeSchedule
 from processors.pipeline.replay import Replayer, ReplayReport
 from processors.pipeline.results import ResultBook
+from processors.pipeline.setup import SETUP_LINK, SetupLinks
 from processors.pipeline.syncer import Ran, ReferenceLookup, Syncer
 from processors.pipeline.writer import Draft, IdempotentWriter, Reader
 
 __all__ = [
     "NOT_CONNECTED",
+    "SETUP_LINK",
     "CatchUp",
     "CompanyConnection",
     "Draft",
@@ -36,13 +36,15 @@ __all__ = [
     "IdempotentWriter",
     "LaneProcessor",
     "Parker",
+    "ProbeBudget",
+    "ProbeSchedule",
     "Ran",
     "Reader",
     "ReferenceLookup",
     "ReplayReport",
     "Replayer",
     "ResultBook",
+    "SetupLinks",
     "Syncer",
-    "catchup_delay",
     "mapping_code",
 ]

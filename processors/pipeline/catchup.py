@@ -1,23 +1,31 @@
-"""CatchUp: the low-frequency background replay of parked companies (DESIGN.md section 5a).
+"""CatchUp: the background probes of waiting companies (DESIGN.md section 5a, issue 19).
 
-A newly parked company gets its first catch-up ``QBD_SYNC_CATCHUP_INTERVAL`` (±20 %) after it
-is first seen parked; each failed health check doubles the delay up to 6 h (the Replayer
-schedules it), and the jitter spreads companies parked together over time. Due companies
-are handed to ``request_replay``, which queues a replay in the company's lane on the instance
-that owns it (and declines otherwise). A company left ``replaying`` by a crash or rebalance
-is due at once, so its new owner resumes the replay.
+A parked company's first probe comes ``QBD_SYNC_CATCHUP_INTERVAL`` after it parked; each
+failed check schedules the next one by ``ProbeSchedule`` (short while the outage is young,
+backing off to 15 minutes). Every tick (a second) this class takes the due companies this
+instance owns, oldest first, and asks for a replay in each company's lane
+(``request_replay``; the replay checks health first and replays only when healthy), one
+``ProbeBudget`` slot at a time, so probes never exceed the configured rate. A company left
+``replaying`` by a crash or rebalance is due at once, so its new owner resumes the replay.
+
+Every ``QBD_SYNC_CATCHUP_INTERVAL`` it also reads Conductor's end-user list once
+(``CompanyConnection.watch``: a finished setup is probed at once) and publishes state
+changes whose publish failed earlier.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from processors.companies import CompanyBook, CompanyState
+from processors.companies import CompanyBook
 from processors.logs import get_logger
 from processors.pipeline.connection import CompanyConnection
+from processors.pipeline.probes import ProbeBudget
+from schemas import CompanyConnectionState
 
 __all__ = ["CatchUp"]
 
@@ -26,60 +34,93 @@ _REQUEST_MEMORY = 300.0  # seconds before a queued replay that changed nothing i
 
 
 class CatchUp:
-    """Finds parked companies whose backoff elapsed and asks for their replay."""
+    """Finds waiting companies whose probe is due and asks for their replay, within budget."""
 
     def __init__(
         self,
         *,
         companies: CompanyBook,
         connection: CompanyConnection,
-        first_delay: timedelta,
+        budget: ProbeBudget,
+        interval: timedelta,
+        owns: Callable[[str], bool],
         request_replay: Callable[[str], bool],
     ) -> None:
         self._companies = companies
         self._connection = connection
-        self._first = first_delay
+        self._budget = budget
+        self._interval = interval.total_seconds()
+        self._owns = owns
         self._request = request_replay
         self._requested: dict[tuple[str, datetime | None], float] = {}
+        self._next_watch = 0.0
 
     @property
     def tick_seconds(self) -> float:
-        """How often to look for due companies: a quarter of the first delay, 0.1-30 s."""
-        return min(30.0, max(0.1, self._first.total_seconds() / 4))
+        """How often to look for due companies: a quarter of the interval, 0.1-1 s."""
+        return min(1.0, max(0.1, self._interval / 4))
 
     async def run_forever(self) -> None:
         """Tick until cancelled; a failed tick (PostgreSQL away) is logged and retried."""
         while True:
-            await asyncio.sleep(self.tick_seconds)
+            started = time.monotonic()
             try:
                 await self.tick()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the timer must outlive a database blip
                 log.warning("catch-up tick failed", error=f"{type(exc).__name__}: {exc}")
+            # A pass paced by the budget takes up to a tick itself: sleep only the rest, or
+            # the probes would run at half the rate the budget allows.
+            await asyncio.sleep(max(0.0, self.tick_seconds - (time.monotonic() - started)))
 
     async def tick(self) -> list[str]:
-        """One pass: schedule newly parked companies, queue replays of due ones."""
-        now = datetime.now(UTC)
+        """One pass: watch connections when due, then queue probes of due companies."""
         clock = time.monotonic()
+        if clock >= self._next_watch:
+            self._next_watch = clock + self._interval
+            await self._connection.announce_pending()
+            await self._connection.watch()
+        return await self.probe_due()
+
+    async def probe_due(self) -> list[str]:
+        """Queue a replay (health check first) of each due company, one budget slot each."""
+        now, clock = datetime.now(UTC), time.monotonic()
         self._requested = {
             key: at for key, at in self._requested.items() if clock - at < _REQUEST_MEMORY
         }
-        queued = []
-        for company in await self._companies.due_for_catchup(now):
+        room = math.ceil(self._budget.per_second * self.tick_seconds) + 1
+        queued: list[str] = []
+        for company in await self._companies.due_for_probe(now):
             name = company.company_id
-            if company.state is CompanyState.PARKED and company.next_catchup_at is None:
-                await self._connection.schedule_catchup(name, "parked: first catch-up")
+            if not self._owns(name):
+                continue  # another instance owns its lane and probes it
+            replaying = company.state is CompanyConnectionState.REPLAYING
+            if replaying and self._connection.replay_running(name):
+                continue  # its replay runs in its lane right now
+            if company.next_catchup_at is None and not replaying:
+                await self._connection.schedule_probe(name, why="parked: first probe")
                 continue
             key = (name, company.next_catchup_at)
-            if key in self._requested or not self._request(name):
-                continue  # already queued in its lane, or another instance owns it
-            self._requested[key] = clock
+            if key in self._requested:
+                continue  # already queued in its lane
+            if len(queued) >= room:
+                break  # the rest wait for the next tick, oldest first
+            await self._turn()
+            if not self._request(name):
+                continue
+            self._requested[key] = time.monotonic()
             queued.append(name)
             log.info(
-                "catch-up replay queued",
+                "probe queued",
                 company_id=name,
                 state=str(company.state),
-                attempt=company.catchup_attempts,
+                probes=company.catchup_attempts,
             )
         return queued
+
+    async def _turn(self) -> None:
+        """Wait for the next free slot of the probe budget, and take it."""
+        # A slot frees with the clock, not on a signal; events may take it first: try again.
+        while not self._budget.take():  # noqa: ASYNC110 - waits on a clock, there is no event
+            await asyncio.sleep(self._budget.wait_seconds())

@@ -20,7 +20,7 @@ from processors.intake import Accepted, decode
 from processors.ledger import Ledger, Waiting
 from processors.logs import get_logger
 from processors.metrics import Metrics
-from processors.outcome import Action, NormalizedError
+from processors.outcome import Action, NormalizedError, OutcomeClass
 from processors.pipeline.connection import CompanyConnection
 from processors.pipeline.parking import Parker
 from processors.pipeline.results import ResultBook
@@ -31,6 +31,10 @@ from schemas import AttentionCategory, ObjectType, Ref, SyncStatus
 __all__ = ["EndStates", "mapping_code"]
 
 log = get_logger("sync")
+_PARK_CATEGORIES = {
+    "setup": AttentionCategory.SETUP,
+    "configuration": AttentionCategory.CONFIGURATION,
+}
 
 
 _SYNC_BY_THEMSELVES: Final = frozenset(
@@ -104,12 +108,10 @@ class EndStates:
         decision, error = outcome.decision, outcome.error
         if decision.action is Action.HALT:
             raise Halted(f"{error.code}: {error.message}")
+        if decision.kind is OutcomeClass.FORBIDDEN:
+            await self._connection.ensure_key_works(error)  # a refused key halts everything
         if decision.action is Action.PARK:
-            category = (
-                AttentionCategory.SETUP
-                if decision.attention == "setup"
-                else AttentionCategory.CONNECTION
-            )
+            category = _PARK_CATEGORIES.get(decision.attention or "", AttentionCategory.CONNECTION)
             await self.park(work, outcome.attempts, error, category, replaying=replaying)
             return error
         await self.fail(work, outcome.attempts, error)

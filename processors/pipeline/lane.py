@@ -2,7 +2,9 @@
 
 It routes by ``Work.kind``: events (fresh or released) go to the ``Syncer``; a replay (from
 the catch-up timer, "Sync now" or a ``sync.requested`` event) goes to the ``Replayer``, which
-gets ``run_replayed`` to run each parked event through the same Syncer. Nothing below calls
+gets ``run_replayed`` to run each parked event through the same Syncer. A new event for a
+parked company that is worth a look (``Ran.look``) replays the company first, then runs
+again: written if the company is back, parked behind its work if not. Nothing below calls
 back up: the Syncer returns a ``Ran`` and this class acts on it.
 """
 
@@ -55,8 +57,11 @@ class LaneProcessor:
                 # Our key rejected outside a classified call (e.g. the end-user lookup) must
                 # halt too; retried as a plain error it would end as PROCESSING_ERROR: lost.
                 error = normalize(exc)
-                if classify(error, phase="read").kind is OutcomeClass.CONFIGURATION:
+                kind = classify(error, phase="read").kind
+                if kind is OutcomeClass.CONFIGURATION:
                     raise Halted(f"{error.code}: {error.message}") from exc
+                if kind is OutcomeClass.FORBIDDEN:
+                    await self._connection.ensure_key_works(error)
                 raise
 
     async def _process(self, work: Work) -> list[Work]:
@@ -67,6 +72,10 @@ class LaneProcessor:
         if ran.replay:
             await self.replay(work.company_id)
             await self._syncer.settle(work)
+        if ran.look:
+            await self.replay(work.company_id)
+            again = await self._syncer.run(work)
+            return [*ran.follow_ups, *again.follow_ups]
         return ran.follow_ups
 
     async def replay(self, company: str) -> ReplayReport:

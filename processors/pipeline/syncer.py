@@ -13,7 +13,7 @@ writer); ``EndStates`` records the end state. What running an event did comes ba
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Protocol
 
@@ -42,6 +42,7 @@ from schemas import AttentionCategory, EventType, Ref, ReferenceList, SyncStatus
 __all__ = ["Ran", "ReferenceLookup", "Syncer"]
 
 log = get_logger("sync")
+_END_USER_CHANGES = 3  # runs of one event while its company's end-user keeps changing
 
 
 class ReferenceLookup(Protocol):
@@ -81,6 +82,8 @@ class Ran:
     """The company went unreachable: the error that parked it (a replay stops here)."""
     replay: bool = False
     """A ``sync.requested``: replay the company's parked work, then ``settle`` the event."""
+    look: bool = False
+    """The company is parked but may be back: replay its parked work, then run this again."""
 
 
 class Syncer:
@@ -123,7 +126,7 @@ class Syncer:
         """
         stranded = await self._sweep(work)
         ran = await self._run(work, replaying=replaying)
-        return Ran(follow_ups=[*ran.follow_ups, *stranded], parked=ran.parked, replay=ran.replay)
+        return replace(ran, follow_ups=[*ran.follow_ups, *stranded])
 
     async def settle(self, work: Work) -> None:
         """Record a control event (``sync.requested``) done once its replay has run."""
@@ -208,37 +211,47 @@ class Syncer:
         if refused:
             await self._ends.fail(work, entry.attempts, preflight_error(refused))
             return Ran()
-        try:
-            gate = await self._connection.admit(work.company_id, replaying=replaying)
-            if gate.behind_parked:
-                await self._ends.park_behind(work, entry.attempts)
+        # A 404 may mean the company's end-user was deleted or replaced in Conductor: then
+        # the event runs again (with the new end-user, or parked as not connected).
+        for _ in range(_END_USER_CHANGES):
+            try:
+                return await self._write_once(work, entry, replaying=replaying)
+            except Outcome as outcome:
+                failed = outcome
+            except PlanError as exc:
+                await self._ends.fail(work, entry.attempts, _plan_error(exc))
                 return Ran()
-            end_user = gate.end_user
-            if end_user is None:
-                await self._ends.park(
-                    work,
-                    entry.attempts,
-                    NOT_CONNECTED,
-                    AttentionCategory.SETUP,
-                    replaying=replaying,
-                )
-                return Ran(parked=NOT_CONNECTED)
-            if work.event.type is EventType.REFERENCE_PULL_REQUESTED:
-                await self._pull_reference(work, entry, end_user)
-                return Ran()
-            drafted = await self._draft(work)
-            if drafted is None:
-                return Ran()
-            draft, plan = drafted
-            result = await self._writer.write(
-                entry=entry, draft=draft, plan=plan, end_user=end_user
-            )
-        except Outcome as outcome:
-            parked = await self._ends.act(work, outcome, replaying=replaying)
-            return Ran(parked=parked)
-        except PlanError as exc:
-            await self._ends.fail(work, entry.attempts, _plan_error(exc))
+            if not await self._connection.end_user_lost(work.company_id, failed.error):
+                break
+        parked = await self._ends.act(work, failed, replaying=replaying)
+        return Ran(parked=parked)
+
+    async def _write_once(self, work: Work, entry: LedgerEntry, *, replaying: bool) -> Ran:
+        """Gate, draft and write; raises ``Outcome`` or ``PlanError`` when it cannot."""
+        gate = await self._connection.admit(work.company_id, replaying=replaying)
+        if gate.look:
+            return Ran(look=True)
+        if gate.behind_parked:
+            await self._ends.park_behind(work, entry.attempts)
             return Ran()
+        end_user = gate.end_user
+        if end_user is None:
+            await self._ends.park(
+                work,
+                entry.attempts,
+                NOT_CONNECTED,
+                AttentionCategory.SETUP,
+                replaying=replaying,
+            )
+            return Ran(parked=NOT_CONNECTED)
+        if work.event.type is EventType.REFERENCE_PULL_REQUESTED:
+            await self._pull_reference(work, entry, end_user)
+            return Ran()
+        drafted = await self._draft(work)
+        if drafted is None:
+            return Ran()
+        draft, plan = drafted
+        result = await self._writer.write(entry=entry, draft=draft, plan=plan, end_user=end_user)
         return Ran(follow_ups=await self._ends.synced(work, plan, result))
 
     async def _draft(self, work: Work) -> tuple[Draft, WritePlan] | None:

@@ -7,7 +7,6 @@ sleeps to synchronise.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -232,17 +231,18 @@ async def test_ten_thousand_events_for_an_offline_company_raise_one_counted_atte
     assert row is not None
     assert row["occurrences"] == total
     assert row["resolved_at"] is None
-    mine = [e["type"] for e in events if of(company)(e)]
+    mine = [e["type"] for e in events if of(company)(e) and e["type"].startswith("qbd.attention")]
     assert mine == ["qbd.attention.needed", "qbd.attention.resolved"]
     resolved = next(e for e in events if of(company, "qbd.attention.resolved")(e))
     assert resolved["data"]["occurrences"] == total
     assert len(names(stack, company)) == total
 
 
-async def test_the_catch_up_timer_recovers_a_company_with_backoff(
+async def test_background_probes_back_off_to_the_cap_and_recover_the_company(
     stack: TestStack, stack_settings_catchup: Settings, db: asyncpg.Pool
 ) -> None:
-    """With no Sync now, the timer retries with growing delays and replays once it is back."""
+    """With no Sync now, probes back off as the outage ages (never past the cap) and the
+    company replays once it is back."""
     settings = stack_settings_catchup
     company = company_on(stack)
     stack.simulator.set_state(company.end_user, "dialog_open")
@@ -255,18 +255,20 @@ async def test_the_catch_up_timer_recovers_a_company_with_backoff(
                 attempts = await db.fetchval(
                     "SELECT catchup_attempts FROM companies WHERE company_id = $1", company.id
                 )
-                return bool(attempts >= 4)
+                return bool(attempts >= 6)
 
-            await async_wait_for(retried, timeout=30, what="three failed catch-ups")
+            await async_wait_for(retried, timeout=30, what="six failed probes")
             stack.simulator.connect(company.end_user)
             await async_wait_for(lambda: _true(len(names(stack, company)) == 3), timeout=30,
                                  what="the catch-up replay")  # fmt: skip
 
     delays = [entry["retry_in_s"] for entry in logs
-              if entry["event"] == "company still unreachable; next catch-up scheduled"
+              if entry["event"] == "company still unreachable; next probe scheduled"
               and entry.get("company_id") == company.id]  # fmt: skip
     assert len(delays) >= 3, logs
-    assert all(later > earlier for earlier, later in itertools.pairwise(delays))
+    assert delays[0] <= 0.4
+    assert max(delays) > 0.8, delays  # backed off once the outage was a second old
+    assert max(delays) <= 2.0, delays
     assert names(stack, company) == [f"{company.id}-{n:05d}" for n in range(3)]
     row = await db.fetchrow("SELECT state, catchup_attempts FROM companies WHERE company_id = $1",
                             company.id)  # fmt: skip
@@ -275,8 +277,10 @@ async def test_the_catch_up_timer_recovers_a_company_with_backoff(
 
 @pytest.fixture
 async def stack_settings_catchup(stack: TestStack) -> Settings:
-    """Per-test topics with a 0.4 s first catch-up delay (doubling: 0.4, 0.8, 1.6, 3.2 s)."""
-    test_settings = pipeline_settings(stack, catchup_interval="400ms")
+    """Per-test topics: probes every 0.4 s for a second, then 0.8, 1.6 s, at most 2 s."""
+    test_settings = pipeline_settings(
+        stack, catchup_interval="400ms", probe_backoff_after="1s", probe_max_interval="2s"
+    )
     await create_topics(test_settings, _PARTITIONS)
     return test_settings
 

@@ -134,7 +134,9 @@ async def test_near_duplicate_waits_for_the_users_choice(stack: TestStack) -> No
                 ],
             )
             needed = await attention.wait_for(
-                lambda found: any(e["data"]["code"].startswith("MAPPING_NEEDED") for e in found)
+                lambda found: any(
+                    e["data"].get("code", "").startswith("MAPPING_NEEDED") for e in found
+                )
             )
             before = len(stack.simulator.objects(end_user, "customers"))
             await produce(
@@ -154,7 +156,7 @@ async def test_near_duplicate_waits_for_the_users_choice(stack: TestStack) -> No
         await results.close()
         await attention.close()
 
-    message = next(e for e in needed if e["data"]["code"] == "MAPPING_NEEDED:customer:cus_fox")
+    message = next(e for e in needed if e["data"].get("code") == "MAPPING_NEEDED:customer:cus_fox")
     assert message["data"]["category"] == "data"
     assert fox["id"] in message["data"]["developer_message"]
     assert twin.id in message["data"]["developer_message"]

@@ -128,3 +128,57 @@ def test_errors_do_not_send_should_retry_by_default(
         client.qbd.health_check(conductor_end_user_id=end_user)
 
     assert "x-should-retry" not in caught.value.response.headers
+
+
+def _connection(client: Conductor, end_user: str) -> dict[str, str | None]:
+    """The end-user's QuickBooks Desktop connection as the end-user list shows it."""
+    user = next(u for u in client.end_users.list().data if u.id == end_user)
+    [connection] = user.integration_connections
+    return {
+        "created_at": connection.created_at,
+        "last_request_at": connection.last_request_at,
+        "last_successful_request_at": connection.last_successful_request_at,
+    }
+
+
+def test_a_new_end_user_has_no_connection_until_set_up(
+    client: Conductor, sim: SimulatorServer
+) -> None:
+    """The end-user list shows a QuickBooks Desktop connection only once setup is done."""
+    user = client.end_users.create(company_name="Acme", email="a@acme.example", source_id="acme")
+    before = client.end_users.retrieve(user.id).integration_connections
+
+    sim.connect(user.id)
+
+    assert before == []
+    assert _connection(client, user.id)["created_at"]
+
+
+def test_a_failed_request_sets_only_last_request_at(
+    client: Conductor, end_user: str, sim: SimulatorServer
+) -> None:
+    """A request QuickBooks cannot answer sets lastRequestAt, not lastSuccessfulRequestAt."""
+    sim.set_state(end_user, "offline")
+
+    with pytest.raises(conductor.InternalServerError):
+        client.qbd.health_check(conductor_end_user_id=end_user)
+
+    connection = _connection(client, end_user)
+    assert connection["last_request_at"] is not None
+    assert connection["last_successful_request_at"] is None
+
+
+def test_a_successful_request_sets_both_request_times(
+    client: Conductor, end_user: str, sim: SimulatorServer
+) -> None:
+    """A request answered end to end sets lastRequestAt and lastSuccessfulRequestAt."""
+    sim.set_state(end_user, "offline")
+    with pytest.raises(conductor.InternalServerError):
+        client.qbd.health_check(conductor_end_user_id=end_user)
+    sim.set_state(end_user, "online")
+
+    client.qbd.health_check(conductor_end_user_id=end_user)
+
+    connection = _connection(client, end_user)
+    assert connection["last_successful_request_at"] is not None
+    assert connection["last_successful_request_at"] == connection["last_request_at"]

@@ -31,8 +31,19 @@ def test_defaults_match_the_contract() -> None:
     assert settings.max_concurrent_companies == 64
     assert settings.http_port == 8080
     assert settings.auth_link_expiry_mins == 1440
-    assert settings.catchup_interval == timedelta(minutes=15)
+    assert settings.catchup_interval == timedelta(minutes=1)
     assert settings.dlq_topic == "qbd.dlq"
+
+
+def test_recovery_defaults_meet_the_two_minute_goal() -> None:
+    """Parked companies are probed every minute at first, at most every 15 min, 20 per s."""
+    settings = load_settings(env_file=None)
+
+    assert settings.parked_recheck_interval == timedelta(minutes=1)
+    assert settings.probe_backoff_after == timedelta(hours=1)
+    assert settings.probe_max_interval == timedelta(minutes=15)
+    assert settings.setup_probe_interval == timedelta(hours=1)
+    assert settings.max_probes_per_second == 20
 
 
 def test_environment_is_read_with_the_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,4 +144,12 @@ def test_bad_duration_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QBD_SYNC_CATCHUP_INTERVAL", "soon")
 
     with pytest.raises(ConfigError, match="QBD_SYNC_CATCHUP_INTERVAL"):
+        load_settings(env_file=None)
+
+
+def test_zero_probe_interval_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A probe interval of zero would probe in a tight loop: a ConfigError naming it."""
+    monkeypatch.setenv("QBD_SYNC_PROBE_MAX_INTERVAL", "0s")
+
+    with pytest.raises(ConfigError, match="QBD_SYNC_PROBE_MAX_INTERVAL"):
         load_settings(env_file=None)

@@ -82,6 +82,8 @@ def _summary(auth_flow_url: str = "https://auth.example/setup?next=" + HOSTILE) 
                 "parked": 1,
                 "lane_depth": 1,
                 "last_sync_at": seen,
+                "last_probe_at": seen,
+                "next_probe_at": (datetime.now(UTC) + timedelta(seconds=40)).isoformat(),
                 "last_error": _error("company"),
             }
         ],

@@ -174,12 +174,20 @@ CASES: list[tuple[str, BaseException, str, OutcomeClass, bool, Action]] = [
         Action.HALT,
     ),
     (
-        "permission",
-        status_error(403, conductor_error("PERMISSION_ERROR", "FORBIDDEN", 403)),
+        "one end-user's access refused",
+        status_error(403, conductor_error("PERMISSION_ERROR", "END_USER_FORBIDDEN", 403)),
         "write",
-        OutcomeClass.CONFIGURATION,
+        OutcomeClass.FORBIDDEN,
         False,
-        Action.HALT,
+        Action.PARK,
+    ),
+    (
+        "403 without a body",
+        status_error(403),
+        "read",
+        OutcomeClass.FORBIDDEN,
+        False,
+        Action.PARK,
     ),
     (
         "401 without a body",
@@ -469,6 +477,16 @@ def test_parking_names_the_attention_category(code: str, attention: str) -> None
     err = normalize(status_error(502, conductor_error("INTEGRATION_CONNECTION_ERROR", code, 502)))
 
     assert OutcomePolicy().decide(err, phase="write", attempt=1).attention == attention
+
+
+def test_a_403_parks_the_company_with_a_configuration_attention() -> None:
+    """A refused end-user is that company's configuration problem, not a halt of everything."""
+    body = conductor_error("PERMISSION_ERROR", "END_USER_FORBIDDEN", 403)
+    err = normalize(status_error(403, body))
+
+    decision = OutcomePolicy().decide(err, phase="write", attempt=1)
+
+    assert (decision.action, decision.attention) == (Action.PARK, "configuration")
 
 
 def test_attempt_numbers_are_one_based() -> None:
