@@ -153,6 +153,11 @@ def _one(stack: TestStack, company: Company, kind: str) -> dict[str, Any]:
     return objects[0]
 
 
+def _items(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Attention items only (the topic also carries qbd.company.state_changed)."""
+    return [e for e in events if e["type"].startswith("qbd.attention.")]
+
+
 async def test_a_taxed_invoice_totals_what_the_simulator_computes(
     stack: TestStack, settings: Settings, results: TopicReader
 ) -> None:
@@ -310,7 +315,7 @@ async def test_a_bill_payment_waits_for_its_bill_then_pays_it_by_check(
     assert paid["refNumber"] == "1042"
     assert paid["appliedToTransactions"][0]["transactionId"] == found[bill["id"]]["qbd_id"]
     assert _one(stack, company, "bills")["isPaid"] is True
-    assert [e["data"]["code"] for e in attention.events()] == []
+    assert [e["data"]["code"] for e in _items(attention.events())] == []
 
 
 async def test_a_bill_paid_by_credit_card_is_a_credit_card_payment(
@@ -461,7 +466,7 @@ async def test_mapped_terms_cannot_be_changed_and_say_so(
     assert found[first["id"]]["status"] == "synced"
     assert found[second["id"]]["error"]["code"] == "LIST_NOT_UPDATABLE"
     assert terms["dueDays"] == 21
-    assert [e["data"]["code"] for e in attention.events()] == ["LIST_NOT_UPDATABLE"]
+    assert [e["data"]["code"] for e in _items(attention.events())] == ["LIST_NOT_UPDATABLE"]
 
 
 async def test_an_unmapped_payment_method_waits_with_an_attention_naming_it(
@@ -496,11 +501,13 @@ async def test_an_unmapped_payment_method_waits_with_an_attention_naming_it(
         )
     stored = _one(stack, company, "sales-receipts")
 
+    needed = [e for e in needed if e["type"] == "qbd.attention.needed"]
     assert needed[0]["data"]["code"] == "MAPPING_NEEDED:payment_method:pm_venmo"
     assert "pm_venmo" in needed[0]["data"]["user_facing_message"]
     assert needed[0]["data"]["event_ids"] == [receipt["id"]]
     assert found[receipt["id"]]["status"] == "synced"
     assert stored["paymentMethod"]["id"] == found[method["id"]]["qbd_id"]
+    resolved = [e for e in resolved if e["type"] == "qbd.attention.resolved"]
     assert resolved[-1]["data"]["code"] == "MAPPING_NEEDED:payment_method:pm_venmo"
 
 
@@ -531,7 +538,7 @@ async def test_a_transaction_in_a_closed_period_fails_before_reaching_quickbooks
     assert "2026-10-31" in error["user_facing_message"]
     assert found[late["id"]]["status"] == "synced"
     assert len(posted) == 1
-    assert [(e["data"]["code"], e["data"]["category"]) for e in attention.events()] == [
+    assert [(e["data"]["code"], e["data"]["category"]) for e in _items(attention.events())] == [
         ("BEFORE_CLOSING_DATE", "data")
     ]
 
