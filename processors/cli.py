@@ -253,6 +253,10 @@ def run(
     catchup_interval: Annotated[
         str | None, _flag("QBD_SYNC_CATCHUP_INTERVAL", "First catch-up delay, e.g. 15m")
     ] = None,
+    status_poll_interval: Annotated[
+        str | None,
+        _flag("QBD_SYNC_STATUS_POLL_INTERVAL", "Invoice status read-back interval; 0 turns it off"),
+    ] = None,
     group_id: Annotated[str | None, _flag("QBD_SYNC_GROUP_ID", "Consumer group")] = None,
     input_topics: Annotated[
         str | None, _flag("QBD_SYNC_INPUT_TOPICS", "Comma-separated input topics")

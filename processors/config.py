@@ -86,6 +86,7 @@ class Settings(BaseSettings):
 
     # Behaviour
     catchup_interval: timedelta = timedelta(minutes=15)
+    status_poll_interval: timedelta = timedelta(minutes=15)  # invoice status read-back; 0: off
     max_in_flight: int = Field(default=1000, ge=1)
     max_concurrent_companies: int = Field(default=64, ge=1)
     max_record_bytes: int = Field(default=1_048_576, ge=1024)
@@ -114,7 +115,7 @@ class Settings(BaseSettings):
             return topics
         return value
 
-    @field_validator("catchup_interval", mode="before")
+    @field_validator("catchup_interval", "status_poll_interval", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         return parse_duration(value)

@@ -7,6 +7,7 @@ Replayer        reads a company's parked records back from the DLQ, runs them in
 IdempotentWriter, Reader  Conductor calls under the outcome policy and the ledger
 EndStates, ResultBook, Parker  synced / failed / waiting / parked, results, the DLQ
 CatchUp         the background timer that asks for replays of parked companies
+StatusReadBack, StatusPoll  invoice status read back from QuickBooks, and its timer
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from processors.pipeline.connection import (
 from processors.pipeline.endstates import EndStates, mapping_code
 from processors.pipeline.lane import LaneProcessor
 from processors.pipeline.parking import Parker
+from processors.pipeline.readback import StatusPoll, StatusReadBack, StatusReport
 from processors.pipeline.replay import Replayer, ReplayReport
 from processors.pipeline.results import ResultBook
-from processors.pipeline.syncer import Ran, ReferenceLookup, Syncer
+from processors.pipeline.syncer import Ran, ReferenceLookup, StatusPull, Syncer
 from processors.pipeline.writer import Draft, IdempotentWriter, Reader
 
 __all__ = [
@@ -42,6 +44,10 @@ __all__ = [
     "ReplayReport",
     "Replayer",
     "ResultBook",
+    "StatusPoll",
+    "StatusPull",
+    "StatusReadBack",
+    "StatusReport",
     "Syncer",
     "catchup_delay",
     "mapping_code",

@@ -25,7 +25,7 @@ from processors.pipeline.connection import CompanyConnection
 from processors.pipeline.parking import Parker
 from processors.pipeline.results import ResultBook
 from processors.work import Partition, Work, WorkKind
-from processors.writes import WritePlan
+from processors.writes import WritePlan, state_after
 from schemas import AttentionCategory, ObjectType, Ref, SyncStatus
 
 __all__ = ["EndStates", "mapping_code"]
@@ -74,6 +74,7 @@ class EndStates:
             qbd_object_type=result.qbd_object_type,
             qbd_id=result.qbd_id,
             attempts=result.attempts,
+            action=result.action,
             mark=False,
         )
         ref = Ref(plan.app_object_type, plan.app_id)
@@ -86,6 +87,8 @@ class EndStates:
             qbd_id=result.qbd_id,
             revision_number=result.revision_number,
             attention_code=mapping_code(ref),
+            action=str(result.action),
+            mapping_state=str(state_after(plan)),
         )
         self._metrics.event_synced(event.type)
         if done.attention_open:
@@ -159,9 +162,18 @@ class EndStates:
         self._metrics.event_failed(event.type)
 
     async def wait(
-        self, work: Work, dependency: Ref, *, candidates: list[dict[str, Any]] | None = None
+        self,
+        work: Work,
+        dependency: Ref,
+        *,
+        candidates: list[dict[str, Any]] | None = None,
+        attention: bool = True,
     ) -> None:
-        """Keep the event in the ledger until ``dependency`` is mapped; name it to the user."""
+        """Keep the event in the ledger until ``dependency`` is mapped; name it to the user.
+
+        ``attention=False``: the dependency is on its way (an older event of the same app
+        object waits, or its create does), so there is nothing for the user to map.
+        """
         event = work.event
         await self._ledger.waiting(
             event.id,
@@ -175,7 +187,7 @@ class EndStates:
             company_id=work.company_id,
             waiting_on=f"{dependency.object_type}:{dependency.app_id}",
         )
-        if dependency.object_type is ObjectType.INVOICE:
+        if dependency.object_type is ObjectType.INVOICE or not attention:
             return
         developer_message = f"no mapping for {dependency.object_type} {dependency.app_id}"
         if candidates:

@@ -2,8 +2,9 @@
 
 It routes by ``Work.kind``: events (fresh or released) go to the ``Syncer``; a replay (from
 the catch-up timer, "Sync now" or a ``sync.requested`` event) goes to the ``Replayer``, which
-gets ``run_replayed`` to run each parked event through the same Syncer. Nothing below calls
-back up: the Syncer returns a ``Ran`` and this class acts on it.
+gets ``run_replayed`` to run each parked event through the same Syncer; a status pull (the
+status timer) goes to the ``StatusReadBack``. Nothing below calls back up: the Syncer
+returns a ``Ran`` and this class acts on it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from processors.gateway import ConductorGateway
 from processors.logs import get_logger
 from processors.outcome import NormalizedError, OutcomeClass, classify, is_outage, normalize
 from processors.pipeline.connection import CompanyConnection
+from processors.pipeline.readback import StatusReadBack
 from processors.pipeline.replay import Replayer, ReplayReport
 from processors.pipeline.syncer import Syncer
 from processors.publish import Publisher
@@ -36,8 +38,10 @@ class LaneProcessor:
         gateway: ConductorGateway,
         publisher: Publisher,
         tracing: Tracing,
+        status: StatusReadBack | None = None,
     ) -> None:
         self._syncer = syncer
+        self._status = status
         self._replayer = replayer
         self._connection = connection
         self._gateway = gateway
@@ -62,6 +66,10 @@ class LaneProcessor:
     async def _process(self, work: Work) -> list[Work]:
         if work.kind is WorkKind.REPLAY:
             await self.replay(work.company_id)
+            return []
+        if work.kind is WorkKind.STATUS:
+            if self._status is not None:
+                await self._status.pull_if_online(work.company_id)
             return []
         ran = await self._syncer.run(work)
         if ran.replay:

@@ -4,6 +4,11 @@
       -> plan -> idempotent write (look up first after any unknown outcome)
       -> synced | failed | waiting_dependency | parked | halt
 
+One app object (company, object type, app id) has one QuickBooks object: a ``*.created``
+of a mapped app id updates it; an update, void or delete waits for its object's create
+(``waiting_dependency``) and fails ``NOT_SYNCED`` when that create failed; an event waits
+behind an older event of the same app object that still waits, so they keep their order.
+
 Every decision about an error comes from ``OutcomePolicy`` (through the Reader and the
 writer); ``EndStates`` records the end state. What running an event did comes back as a
 ``Ran``: follow-up work for the lane, whether the company parked, whether a replay was asked.
@@ -17,6 +22,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from processors.errors import Outcome, PlanError
+from processors.gateway import WriteResult
 from processors.ledger import Ledger, LedgerEntry, LedgerStatus, body_hash
 from processors.logs import get_logger
 from processors.mappings import MappingStore
@@ -25,18 +31,32 @@ from processors.outcome import NormalizedError
 from processors.pipeline.connection import NOT_CONNECTED, CompanyConnection
 from processors.pipeline.endstates import EndStates
 from processors.pipeline.results import ResultBook
-from processors.pipeline.writer import Draft, IdempotentWriter, Reader
+from processors.pipeline.writer import DELETED_IN_QUICKBOOKS, Draft, IdempotentWriter, Reader
 from processors.work import Work, WorkKind
 from processors.writes import (
     ExistingObject,
+    NotSynced,
+    ObjectState,
     WritePlan,
+    creates_of,
     required_refs,
+    still_to_do,
     target_ref,
     target_resource,
 )
-from schemas import AttentionCategory, EventType, Ref, ReferenceList, SyncStatus
+from schemas import (
+    AttentionCategory,
+    Change,
+    EventType,
+    Ref,
+    ReferenceList,
+    SyncAction,
+    SyncStatus,
+)
 
-__all__ = ["Ran", "ReferenceLookup", "Syncer"]
+__all__ = ["Ran", "ReferenceLookup", "StatusPull", "Syncer"]
+
+_CHANGES_OF_EXISTING = (Change.UPDATE, Change.VOID, Change.DELETE)
 
 log = get_logger("sync")
 
@@ -68,6 +88,14 @@ class ReferenceLookup(Protocol):
         ...
 
 
+class StatusPull(Protocol):
+    """What the Syncer needs of the invoice status read-back (processors.pipeline.readback)."""
+
+    async def pull(self, company_id: str, end_user_id: str) -> object:
+        """Publish what changed in QuickBooks for the company's synced invoices."""
+        ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Ran:
     """What running one event did."""
@@ -94,6 +122,7 @@ class Syncer:
         reader: Reader,
         writer: IdempotentWriter,
         reference: ReferenceLookup | None = None,
+        status: StatusPull | None = None,
     ) -> None:
         self._ledger = ledger
         self._mappings = mappings
@@ -103,6 +132,7 @@ class Syncer:
         self._reader = reader
         self._writer = writer
         self._reference = reference
+        self._status = status
         self._swept: set[str] = set()
 
     def forget(self) -> None:
@@ -121,7 +151,9 @@ class Syncer:
 
     async def settle(self, work: Work) -> None:
         """Record a control event (``sync.requested``) done once its replay has run."""
-        await self._ledger.synced(work.event.id, qbd_object_type=None, qbd_id=None)
+        await self._ledger.synced(
+            work.event.id, qbd_object_type=None, qbd_id=None, action=SyncAction.UNCHANGED
+        )
         await self._ledger.result_published(work.event.id)
 
     async def give_up(self, work: Work, error: BaseException) -> None:
@@ -164,12 +196,14 @@ class Syncer:
         event = work.event
         source = work.source
         digest = body_hash(event.type, event.companyid, event.envelope.data)
+        target = target_ref(event)
         entry = await self._ledger.open(
             event_id=event.id,
             company_id=event.companyid,
             event_type=event.type,
             digest=digest,
             source=None if source is None else (source.topic, source.partition, source.offset),
+            app_object=None if target is None else (str(target.object_type), target.app_id),
         )
         if entry.body_hash != digest:
             await self._results.conflict(work, entry)
@@ -216,20 +250,45 @@ class Syncer:
             drafted = await self._draft(work)
             if drafted is None:
                 return Ran()
-            draft, plan = drafted
-            result = await self._writer.write(
-                entry=entry, draft=draft, plan=plan, end_user=end_user
-            )
+            draft, plan, state = drafted
+            if still_to_do(plan, state):
+                result = await self._writer.write(
+                    entry=entry, draft=draft, plan=plan, end_user=end_user
+                )
+            else:
+                result = _done_already(plan, entry)
         except Outcome as outcome:
+            if outcome.error.code == DELETED_IN_QUICKBOOKS:
+                await self._forget_object(work)
             parked = await self._ends.act(work, outcome, replaying=replaying)
-            return Ran(parked=parked)
+            if parked is not None:
+                return Ran(parked=parked)
+            return Ran(follow_ups=await self._after_failure(work))
         except PlanError as exc:
             await self._ends.fail(work, entry.attempts, _plan_error(exc))
-            return Ran()
+            return Ran(follow_ups=await self._after_failure(work))
         return Ran(follow_ups=await self._ends.synced(work, plan, result))
 
-    async def _draft(self, work: Work) -> tuple[Draft, WritePlan] | None:
-        """The event's resolved ids and its planned write; None if it must wait.
+    async def _after_failure(self, work: Work) -> list[Work]:
+        """Events that waited behind a failed one of the same app object: run them now."""
+        target = target_ref(work.event)
+        if target is None:
+            return []
+        return await self._ends.release(work.company_id, target, home=work.home)
+
+    async def _forget_object(self, work: Work) -> None:
+        """The object was deleted in QuickBooks: later changes fail without asking again."""
+        target = target_ref(work.event)
+        if target is not None:
+            await self._mappings.set_state(
+                work.company_id,
+                str(target.object_type),
+                target.app_id,
+                ObjectState.DELETED_IN_QUICKBOOKS,
+            )
+
+    async def _draft(self, work: Work) -> tuple[Draft, WritePlan, ObjectState] | None:
+        """The event's resolved ids, its planned write and its object's state; None: it waits.
 
         Raises ``PlanError`` when the event cannot become a write (before anything is sent).
         """
@@ -241,9 +300,11 @@ class Syncer:
         if missing:
             await self._ends.wait(work, missing[0])
             return None
+        mapping = None if target is None else found.get(target)
+        if target is not None and await self._waits_for_object(work, target, mapped=bool(mapping)):
+            return None
         existing = None
-        if target is not None and target in found:
-            mapping = found[target]
+        if target is not None and mapping is not None:
             existing = ExistingObject(
                 mapping.qbd_id, mapping.revision_number or "", target_resource(event)
             )
@@ -254,7 +315,41 @@ class Syncer:
             if waits:
                 return None
         draft = Draft(event=event, ids={ref: found[ref].qbd_id for ref in refs})
-        return draft, draft.plan(existing)
+        state = ObjectState.ACTIVE if mapping is None else mapping.state
+        return draft, draft.plan(existing), state
+
+    async def _waits_for_object(self, work: Work, target: Ref, *, mapped: bool) -> bool:
+        """Whether the event must wait for its own app object (True: it waits now).
+
+        Behind an older event of the same object that still waits (order per object), or,
+        for an update, void or delete, for the object's create to sync. Raises
+        ``NotSynced`` when that create failed.
+        """
+        event, company = work.event, work.company_id
+        change = event.data.CHANGE
+        if change is Change.UPSERT:
+            return False
+        object_type = str(target.object_type)
+        if await self._ledger.waits_before(event.id, company, object_type, target.app_id):
+            await self._ends.wait(work, target, attention=False)
+            return True
+        if mapped or change not in _CHANGES_OF_EXISTING:
+            return False
+        last = await self._ledger.last_create(
+            company, object_type, target.app_id, creates_of(target.object_type)
+        )
+        if last == LedgerStatus.FAILED:
+            kind = object_type.replace("_", " ")
+            raise NotSynced(
+                f"the create of {kind} {target.app_id!r} failed, so {event.type} has nothing "
+                "to change",
+                user_facing_message=f"The {kind} {target.app_id} never reached QuickBooks "
+                "Desktop (its creation failed), so this change could not be applied. Fix and "
+                "resend the original first.",
+            )
+        # A create seen but not synced yet: wait quietly. None seen: ask the user to map it.
+        await self._ends.wait(work, target, attention=last is None)
+        return True
 
     async def _auto_map(self, work: Work, target: Ref) -> tuple[ExistingObject | None, bool]:
         """Adopt an unambiguous exact match from the local copy of QuickBooks lists.
@@ -291,29 +386,47 @@ class Syncer:
         return ExistingObject(record.qbd_id, record.revision_number or "", resource), False
 
     async def _pull_reference(self, work: Work, entry: LedgerEntry, end_user: str) -> None:
-        """Pull QuickBooks lists in the company's lane; a transient failure resumes the pull."""
+        """Pull QuickBooks lists (and invoice status) in the company's lane.
+
+        A transient failure resumes the pull.
+        """
         assert self._reference is not None
         event: Any = work.event
-        pull = partial(
-            self._reference.pull,
-            work.company_id,
-            end_user,
-            event.data.object_types,
-            run_id=event.id,
-            request_event_id=event.id,
+        lists = [kind for kind in event.data.object_types if kind != ReferenceList.INVOICE_STATUS]
+        if lists:
+            pull = partial(
+                self._reference.pull,
+                work.company_id,
+                end_user,
+                lists,
+                run_id=event.id,
+                request_event_id=event.id,
+            )
+            await self._reader.read(pull, attempts=entry.attempts)
+        if len(lists) < len(event.data.object_types) and self._status is not None:
+            status = partial(self._status.pull, work.company_id, end_user)
+            await self._reader.read(status, attempts=entry.attempts)
+        await self._ledger.synced(
+            event.id, qbd_object_type=None, qbd_id=None, action=SyncAction.UNCHANGED
         )
-        await self._reader.read(pull, attempts=entry.attempts)
-        await self._ledger.synced(event.id, qbd_object_type=None, qbd_id=None)
-        await self._results.publish(work, status=SyncStatus.SYNCED, app_id=None)
+        await self._results.publish(
+            work, status=SyncStatus.SYNCED, app_id=None, action=SyncAction.UNCHANGED
+        )
 
     async def _mapping_set(self, work: Work) -> list[Work]:
         data: Any = work.event.data
         await self._mappings.put(
             work.company_id, str(data.object_type), data.mapped_app_id, data.qbd_id, source="user"
         )
-        await self._ledger.synced(work.event.id, qbd_object_type=None, qbd_id=data.qbd_id)
+        await self._ledger.synced(
+            work.event.id, qbd_object_type=None, qbd_id=data.qbd_id, action=SyncAction.LINKED
+        )
         await self._results.publish(
-            work, status=SyncStatus.SYNCED, app_id=data.mapped_app_id, qbd_id=data.qbd_id
+            work,
+            status=SyncStatus.SYNCED,
+            app_id=data.mapped_app_id,
+            qbd_id=data.qbd_id,
+            action=SyncAction.LINKED,
         )
         ref = Ref(data.object_type, data.mapped_app_id)
         return await self._ends.release(work.company_id, ref, home=work.home)
@@ -324,6 +437,19 @@ class Syncer:
             work.company_id, data.company_name, data.email, event_id=work.event.id
         )
         await self.settle(work)
+
+
+def _done_already(plan: WritePlan, entry: LedgerEntry) -> WriteResult:
+    """The result of a void or delete its object's state says is already done."""
+    assert plan.qbd_id is not None
+    return WriteResult(
+        qbd_object_type=plan.object_type_label,
+        qbd_id=plan.qbd_id,
+        revision_number=None,
+        ref_number=None,
+        attempts=entry.attempts,
+        action=SyncAction.UNCHANGED,
+    )
 
 
 def _plan_error(exc: PlanError) -> NormalizedError:

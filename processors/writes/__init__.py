@@ -5,9 +5,20 @@ Nothing here does I/O. `ConductorGateway.execute` (processors.gateway) runs a `W
 
 from __future__ import annotations
 
+from processors.writes.compare import differs, is_void
+from processors.writes.lifecycle import (
+    TRANSACTION_RESOURCES,
+    AlreadyDeleted,
+    AlreadyVoided,
+    DeletedInQuickBooks,
+    ObjectState,
+    state_after,
+    still_to_do,
+)
 from processors.writes.lists import ITEM_RESOURCES
 from processors.writes.planner import (
     WRITE_EVENT_TYPES,
+    creates_of,
     plan_write,
     required_refs,
     target_ref,
@@ -17,6 +28,7 @@ from processors.writes.plans import (
     ExistingObject,
     MissingIncomeAccount,
     NotAWrite,
+    NotSynced,
     Op,
     PlanError,
     ResolvedIds,
@@ -26,17 +38,28 @@ from processors.writes.plans import (
 
 __all__ = [
     "ITEM_RESOURCES",
+    "TRANSACTION_RESOURCES",
     "WRITE_EVENT_TYPES",
+    "AlreadyDeleted",
+    "AlreadyVoided",
+    "DeletedInQuickBooks",
     "ExistingObject",
     "MissingIncomeAccount",
     "NotAWrite",
+    "NotSynced",
+    "ObjectState",
     "Op",
     "PlanError",
     "ResolvedIds",
     "UnresolvedRef",
     "WritePlan",
+    "creates_of",
+    "differs",
+    "is_void",
     "plan_write",
     "required_refs",
+    "state_after",
+    "still_to_do",
     "target_ref",
     "target_resource",
 ]

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from processors.markers import external_id_for
+from processors.writes.lifecycle import (
+    TRANSACTION_RESOURCES,
+    plan_change,
+    plan_delete,
+    plan_replacement,
+    plan_void,
+)
 from processors.writes.lists import ITEM_RESOURCES, plan_customer, plan_item, plan_vendor
 from processors.writes.plans import ExistingObject, NotAWrite, ResolvedIds, WritePlan
 from processors.writes.transactions import (
@@ -14,6 +21,7 @@ from processors.writes.transactions import (
 )
 from schemas.event import InboundEvent
 from schemas.inbound import (
+    DATA_MODELS,
     BillCreated,
     CustomerUpserted,
     InvoiceCreated,
@@ -23,10 +31,17 @@ from schemas.inbound import (
     SalesReceiptCreated,
     VendorUpserted,
 )
-from schemas.names import EventType
+from schemas.names import Change, EventType, ObjectType
 from schemas.refs import EventData, Ref
 
-__all__ = ["WRITE_EVENT_TYPES", "plan_write", "required_refs", "target_ref", "target_resource"]
+__all__ = [
+    "WRITE_EVENT_TYPES",
+    "creates_of",
+    "plan_write",
+    "required_refs",
+    "target_ref",
+    "target_resource",
+]
 
 WRITE_EVENT_TYPES: frozenset[EventType] = frozenset(
     {
@@ -38,6 +53,19 @@ WRITE_EVENT_TYPES: frozenset[EventType] = frozenset(
         EventType.BILL_CREATED,
         EventType.SALES_RECEIPT_CREATED,
         EventType.PURCHASE_ORDER_CREATED,
+        EventType.INVOICE_UPDATED,
+        EventType.SALES_RECEIPT_UPDATED,
+        EventType.BILL_UPDATED,
+        EventType.PURCHASE_ORDER_UPDATED,
+        EventType.PAYMENT_UPDATED,
+        EventType.INVOICE_VOIDED,
+        EventType.SALES_RECEIPT_VOIDED,
+        EventType.BILL_VOIDED,
+        EventType.INVOICE_DELETED,
+        EventType.SALES_RECEIPT_DELETED,
+        EventType.BILL_DELETED,
+        EventType.PURCHASE_ORDER_DELETED,
+        EventType.PAYMENT_DELETED,
     }
 )
 """The event types `plan_write` turns into one QuickBooks write."""
@@ -61,7 +89,7 @@ def required_refs(event: InboundEvent[EventData]) -> tuple[Ref, ...]:
 
 
 def target_ref(event: InboundEvent[EventData]) -> Ref | None:
-    """The app object the event creates or updates (look its mapping up for `existing`)."""
+    """The app object the event creates, updates, voids or deletes (its mapping: `existing`)."""
     object_type, app_id = event.data.OBJECT_TYPE, event.data.app_id
     if event.type not in WRITE_EVENT_TYPES or object_type is None or app_id is None:
         return None
@@ -69,11 +97,22 @@ def target_ref(event: InboundEvent[EventData]) -> Ref | None:
 
 
 def target_resource(event: InboundEvent[EventData]) -> str | None:
-    """The SDK resource of an upsert's object: where to retrieve its current revision."""
+    """The SDK resource of the event's own object: where to retrieve its current revision."""
     data = event.data
     if isinstance(data, ItemUpserted):
         return ITEM_RESOURCES[data.kind][0]
+    if event.type in WRITE_EVENT_TYPES and data.OBJECT_TYPE in TRANSACTION_RESOURCES:
+        return TRANSACTION_RESOURCES[data.OBJECT_TYPE][0]
     return _UPSERT_RESOURCES.get(event.type)
+
+
+def creates_of(object_type: ObjectType) -> list[str]:
+    """The event types that create an app object of ``object_type`` (``invoice.created``)."""
+    return [
+        str(event_type)
+        for event_type, model in DATA_MODELS.items()
+        if model.CHANGE is Change.CREATE and model.OBJECT_TYPE is object_type
+    ]
 
 
 def plan_write(
@@ -82,9 +121,30 @@ def plan_write(
     """The one SDK call that applies `event` to QuickBooks.
 
     `ids` must hold every ref of `required_refs(event)` (else `UnresolvedRef`). `existing`
-    is the mapped QuickBooks object of an upsert (then the plan is an update); it is
-    ignored for transactions, which are always created.
+    is the QuickBooks object the event's app id is mapped to: an upsert or a `*.created`
+    then updates it (one QuickBooks object per app object, whatever the event id), and an
+    update, void or delete needs it (see `processors.writes.lifecycle`).
     """
+    data = event.data
+    change = data.CHANGE
+    if change in (Change.UPDATE, Change.VOID, Change.DELETE) and event.type in WRITE_EVENT_TYPES:
+        if existing is None:
+            raise NotAWrite(f"{event.type} needs the QuickBooks object it changes")
+        if change is Change.UPDATE:
+            return plan_change(data, ids, existing)
+        if change is Change.VOID:
+            return plan_void(data, existing)
+        return plan_delete(data, existing)
+    plan = _plan_new(event, ids, existing)
+    if change is Change.CREATE and existing is not None and plan.op == "create":
+        return plan_replacement(plan, existing)
+    return plan
+
+
+def _plan_new(
+    event: InboundEvent[EventData], ids: ResolvedIds, existing: ExistingObject | None
+) -> WritePlan:
+    """The create of a `*.created` event, or the create or update of an upsert."""
     data = event.data
     marker = external_id_for(event.id)
     if isinstance(data, InvoiceCreated):
