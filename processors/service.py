@@ -131,6 +131,7 @@ class Service:
             self.connection,
             request_replay=self.request_replay,
             publish_sync_request=self._publish_sync_request,
+            ledger=Ledger(pool),
         )
         app = build_app(
             self.health,

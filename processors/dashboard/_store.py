@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from processors.dlq_index import DlqEntry, DlqIndex, ParkedAt
+from processors.ledger import Ledger
 
 __all__ = ["DashboardStore"]
 
@@ -36,9 +37,13 @@ class DashboardStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
         self._dlq = DlqIndex(pool)
+        self._ledger = Ledger(pool)
 
     async def companies(self, limit: int = 200) -> tuple[list[dict[str, Any]], int]:
-        """Companies needing attention first (parked, most parked records), and the total."""
+        """Companies needing attention first (parked, most parked records), and the total.
+
+        Each with its synced events counted by action (created, updated, voided, ...).
+        """
         parked = await self._dlq.parked_counts()
         rows = await self._pool.fetch(
             """SELECT c.*, COALESCE(p.parked, 0) AS parked,
@@ -54,6 +59,7 @@ class DashboardStore:
             list(parked.values()),
         )
         total = int(rows[0]["total"]) if rows else 0
+        actions = await self._ledger.actions([row["company_id"] for row in rows])
         companies = [
             {
                 "company_id": row["company_id"],
@@ -66,6 +72,7 @@ class DashboardStore:
                 "last_health_check": _iso(row["last_health_check"]),
                 "parked_since": _iso(row["parked_since"]),
                 "next_catchup_at": _iso(row["next_catchup_at"]),
+                "actions": actions.get(row["company_id"], {}),
             }
             for row in rows
         ]

@@ -19,6 +19,7 @@ from processors.writes.lists import ITEM_RESOURCES
 from processors.writes.planner import (
     WRITE_EVENT_TYPES,
     creates_of,
+    next_action,
     plan_write,
     required_refs,
     target_ref,
@@ -56,6 +57,7 @@ __all__ = [
     "creates_of",
     "differs",
     "is_void",
+    "next_action",
     "plan_write",
     "required_refs",
     "state_after",

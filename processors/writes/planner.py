@@ -37,6 +37,7 @@ from schemas.refs import EventData, Ref
 __all__ = [
     "WRITE_EVENT_TYPES",
     "creates_of",
+    "next_action",
     "plan_write",
     "required_refs",
     "target_ref",
@@ -113,6 +114,27 @@ def creates_of(object_type: ObjectType) -> list[str]:
         for event_type, model in DATA_MODELS.items()
         if model.CHANGE is Change.CREATE and model.OBJECT_TYPE is object_type
     ]
+
+
+_VERBS: dict[Change, str] = {
+    Change.UPDATE: "update",
+    Change.VOID: "void",
+    Change.DELETE: "delete",
+}
+
+
+def next_action(event: InboundEvent[EventData], *, mapped: bool) -> str | None:
+    """What running ``event`` now would do to its app object (``mapped``: it has one).
+
+    ``create``, ``update``, ``void``, ``delete`` or ``link`` (``mapping.set``); None for an
+    event that changes no QuickBooks object (``sync.requested``, reference pulls, ...).
+    """
+    if event.type is EventType.MAPPING_SET:
+        return "link"
+    change = event.data.CHANGE
+    if event.type not in WRITE_EVENT_TYPES or change is None:
+        return None
+    return _VERBS.get(change, "update" if mapped else "create")
 
 
 def plan_write(
