@@ -5,17 +5,20 @@ end-user) and the processor; connects three companies; feeds a realistic stream 
 items, invoices, a payment that arrives before its invoice, bills, sales receipts, purchase
 orders, a duplicate-name customer, an invoice for an unmapped customer, one record that is
 not JSON); takes one company's QuickBooks offline and brings it back with "Sync now"; then
-prints what happened and checks the counts against the simulator's company files.
+changes the books after the fact (an invoice corrected, a receipt voided, a duplicate
+re-send absorbed, a payment entered in QuickBooks read back); then prints what happened and
+checks the counts against the simulator's company files.
 """
 
 from __future__ import annotations
 
 import time
-import uuid
 from collections import Counter
 from typing import Any
 
 from processors.db import connect_pool
+from processors.demo_changes import CONSULT_LINE, change_the_books
+from processors.demo_changes import demo_event as _event
 from processors.devstack import DevStack, run_coroutine
 from processors.dlq_index import DlqIndex
 from processors.errors import QbdSyncError
@@ -32,27 +35,16 @@ _COMPANIES = [
     ("acct_cedar", "Cedar Dental"),
 ]
 _OFFLINE = "acct_cedar"
+_CHANGED = "acct_northwind"
 
 
 def _say(text: str = "") -> None:
     print(text, flush=True)  # noqa: T201 - the demo's output is for people
 
 
-def _event(kind: EventType, company: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": f"evt_{uuid.uuid4().hex[:12]}",
-        "type": str(kind),
-        "source": "demo-billing-service",
-        "time": "2026-11-24T10:00:00Z",
-        "companyid": company,
-        "data": data,
-    }
-
-
 def _stream(company: str, ids: dict[str, str], n: int) -> list[dict[str, Any]]:
     """One company's business events, in the order an app would publish them."""
-    line = {"item_id": "svc_consult", "quantity": 2, "rate": "150.00", "amount": "300.00"}
+    line = CONSULT_LINE
     return [
         _event(
             EventType.MAPPING_SET,
@@ -238,16 +230,28 @@ class _Demo:
         attention = TopicReader(self.settings, self.settings.needs_attention_topic)
         results = TopicReader(self.settings, self.settings.sync_results_topic)
         rejected = TopicReader(self.settings, self.settings.rejected_topic)
+        reference = TopicReader(self.settings, self.settings.reference_topic)
         try:
             async with RunningService(self.settings):
-                return await self._script(attention, results, rejected)
+                await self._script(attention, results, rejected)
+                _say(f"\n5. The books change after the fact ({_CHANGED})")
+                changed = await change_the_books(
+                    self.settings,
+                    self.sim,
+                    _CHANGED,
+                    self.end_users[_CHANGED],
+                    results=results,
+                    reference=reference,
+                )
+                await results.poll()
+                return await self._summary(attention, results, rejected) and changed
         finally:
-            for reader in (attention, results, rejected):
+            for reader in (attention, results, rejected, reference):
                 await reader.close()
 
     async def _script(
         self, attention: TopicReader, results: TopicReader, rejected: TopicReader
-    ) -> bool:
+    ) -> None:
         _say("1. Connecting three companies (company.connect_requested -> setup links)")
         await produce(
             self.settings,
@@ -300,7 +304,6 @@ class _Demo:
         await results.poll()
         await async_wait_for(lambda: _at_least(rejected, 1), timeout=30, what="the rejected record")
         await attention.poll()
-        return await self._summary(attention, results, rejected)
 
     def _end_users(self) -> dict[str, str]:
         from conductor import Conductor
@@ -350,7 +353,7 @@ class _Demo:
             synced_writes = sum(
                 1
                 for e in results.events()
-                if e["companyid"] == company and e["data"]["qbd_object_type"]
+                if e["companyid"] == company and e["data"]["action"] == "created"
             )
             match = "matches" if created == synced_writes else "DOES NOT MATCH"
             ok &= created == synced_writes
@@ -359,7 +362,7 @@ class _Demo:
             )
             _say(
                 f"      QuickBooks objects created: {created} ({match} the {synced_writes} "
-                "synced writes)"
+                "synced creates)"
             )
         _say("  needs-attention (what the app shows its users):")
         for event in attention.events():
