@@ -13,12 +13,12 @@ checks the counts against the simulator's company files.
 from __future__ import annotations
 
 import time
+import uuid
 from collections import Counter
 from typing import Any
 
 from processors.db import connect_pool
-from processors.demo_changes import CONSULT_LINE, change_the_books
-from processors.demo_changes import demo_event as _event
+from processors.demo_changes import change_the_books
 from processors.devstack import DevStack, run_coroutine
 from processors.dlq_index import DlqIndex
 from processors.errors import QbdSyncError
@@ -42,9 +42,21 @@ def _say(text: str = "") -> None:
     print(text, flush=True)  # noqa: T201 - the demo's output is for people
 
 
+def _event(kind: EventType, company: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": f"evt_{uuid.uuid4().hex[:12]}",
+        "type": str(kind),
+        "source": "demo-billing-service",
+        "time": "2026-11-24T10:00:00Z",
+        "companyid": company,
+        "data": data,
+    }
+
+
 def _stream(company: str, ids: dict[str, str], n: int) -> list[dict[str, Any]]:
     """One company's business events, in the order an app would publish them."""
-    line = CONSULT_LINE
+    line = {"item_id": "svc_consult", "quantity": 2, "rate": "150.00", "amount": "300.00"}
     return [
         _event(
             EventType.MAPPING_SET,
@@ -242,6 +254,7 @@ class _Demo:
                     self.end_users[_CHANGED],
                     results=results,
                     reference=reference,
+                    make_event=_event,
                 )
                 await results.poll()
                 return await self._summary(attention, results, rejected) and changed

@@ -7,65 +7,45 @@ QuickBooks itself and a status pull reads it back as ``qbd.status.invoice``.
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
 from typing import Any, Final
 
 from processors.config import Settings
 from processors.testing import TopicReader, produce
 from schemas import EventType, ReferenceList
 
-__all__ = ["CONSULT_LINE", "change_the_books", "demo_event"]
+__all__ = ["EventMaker", "change_the_books"]
 
-CONSULT_LINE: Final = {
-    "item_id": "svc_consult",
-    "quantity": 2,
-    "rate": "150.00",
-    "amount": "300.00",
-}
-"""The demo's usual invoice line: two site visits."""
+EventMaker = Callable[[EventType, str, dict[str, Any]], dict[str, Any]]
+"""The demo's event builder: ``make(type, companyid, data)`` with a fresh event id."""
 
 _STATUS: Final = "qbd.status.invoice"
+# inv_1 exactly as the demo stream creates it: a re-send of it changes nothing.
+_INV_1: Final = {
+    "invoice_id": "inv_1",
+    "customer_id": "cus_1",
+    "transaction_date": "2026-11-24",
+    "ref_number": "INV-1",
+    "terms_id": "net30",
+    "lines": [{"item_id": "svc_consult", "quantity": 2, "rate": "150.00", "amount": "300.00"}],
+}
 
 
 def _say(text: str = "") -> None:
     print(text, flush=True)  # noqa: T201 - the demo's output is for people
 
 
-def demo_event(kind: EventType, company: str, data: dict[str, Any]) -> dict[str, Any]:
-    """A demo CloudEvent from the app's billing service, with a fresh id."""
-    return {
-        "specversion": "1.0",
-        "id": f"evt_{uuid.uuid4().hex[:12]}",
-        "type": str(kind),
-        "source": "demo-billing-service",
-        "time": "2026-11-24T10:00:00Z",
-        "companyid": company,
-        "data": data,
-    }
-
-
-def _changes(company: str) -> list[dict[str, Any] | bytes]:
+def _changes(make: EventMaker, company: str) -> list[dict[str, Any] | bytes]:
     valves = {"item_id": "prd_valve", "quantity": 5, "rate": "24.00", "amount": "120.00"}
     return [
-        demo_event(EventType.INVOICE_UPDATED, company, {"invoice_id": "inv_2", "lines": [valves]}),
-        demo_event(
+        make(EventType.INVOICE_UPDATED, company, {"invoice_id": "inv_2", "lines": [valves]}),
+        make(
             EventType.SALES_RECEIPT_VOIDED,
             company,
             {"sales_receipt_id": "sr_1", "reason": "Card charge reversed"},
         ),
         # The billing service's outbox publishes inv_1 again, with a new event id.
-        demo_event(
-            EventType.INVOICE_CREATED,
-            company,
-            {
-                "invoice_id": "inv_1",
-                "customer_id": "cus_1",
-                "transaction_date": "2026-11-24",
-                "ref_number": "INV-1",
-                "terms_id": "net30",
-                "lines": [CONSULT_LINE],
-            },
-        ),
+        make(EventType.INVOICE_CREATED, company, dict(_INV_1)),
     ]
 
 
@@ -96,9 +76,10 @@ async def change_the_books(
     *,
     results: TopicReader,
     reference: TopicReader,
+    make_event: EventMaker,
 ) -> bool:
     """Run the step for one company; whether everything came out as expected."""
-    changes = _changes(company)
+    changes = _changes(make_event, company)
     await produce(settings, changes)
     ids = {change["id"] for change in changes if isinstance(change, dict)}
     done = await results.wait_for(
@@ -114,7 +95,7 @@ async def change_the_books(
     inv_2 = next(obj for obj in invoices if obj["refNumber"] == "INV-2")
     _pay_in_quickbooks(settings, sim, end_user, inv_2)
     _say("   the bookkeeper enters a 100.00 payment for INV-2 in QuickBooks itself")
-    pull = demo_event(
+    pull = make_event(
         EventType.REFERENCE_PULL_REQUESTED,
         company,
         {"object_types": [ReferenceList.INVOICE_STATUS]},
