@@ -18,8 +18,10 @@ line keeps the id of the object's line at the same position when both name the s
 place and what QuickBooks holds on it beyond the app's fields (class, service date) stays;
 any other line is new.
 
-Voids and deletes need no revision. Receive-payments and purchase orders cannot be voided
-(QuickBooks has no void for them).
+Voids and deletes need no revision. Receive-payments, purchase orders and vendor credits
+cannot be voided here (QuickBooks has no void for the first two; the contract none for the
+last). Bill payments are not planned: a deleted one lives in one of two SDK resources
+(check or credit card) that its mapping does not record.
 
 What became of the object (`ObjectState`, kept with its mapping) decides what is left to do
 (`still_to_do`): voiding a voided object or deleting a deleted one is done already (the
@@ -52,6 +54,7 @@ from schemas.inbound import (
     AppliedPayment,
     BillItemLine,
     BillUpdated,
+    CreditMemoUpdated,
     ExpenseLine,
     InvoiceUpdated,
     PaymentUpdated,
@@ -82,6 +85,8 @@ TRANSACTION_RESOURCES: Final[dict[ObjectType, tuple[str, str]]] = {
     ObjectType.BILL: ("bills", "qbd_bill"),
     ObjectType.PURCHASE_ORDER: ("purchase_orders", "qbd_purchase_order"),
     ObjectType.PAYMENT: ("receive_payments", "qbd_receive_payment"),
+    ObjectType.CREDIT_MEMO: ("credit_memos", "qbd_credit_memo"),
+    ObjectType.VENDOR_CREDIT: ("vendor_credits", "qbd_vendor_credit"),
 }
 """SDK resource and `objectType` of each transaction an app object can be."""
 
@@ -113,7 +118,10 @@ class DeletedInQuickBooks(PlanError):
     code = "DELETED_IN_QUICKBOOKS"
 
 
-_VOIDABLE: Final = frozenset({ObjectType.INVOICE, ObjectType.SALES_RECEIPT, ObjectType.BILL})
+_VOIDABLE: Final = frozenset(
+    {ObjectType.INVOICE, ObjectType.SALES_RECEIPT, ObjectType.BILL, ObjectType.CREDIT_MEMO}
+)
+_TWO_KINDS_OF_LINES: Final = ("bills", "vendor_credits")
 _CREATE_ONLY: Final = ("external_id", "is_auto_apply")
 # Line lists, the record key holding them, and the key that must match to keep a line's id.
 _LINE_LISTS: Final = (
@@ -169,6 +177,17 @@ def _sales_receipt(data: SalesReceiptUpdated, ids: ResolvedIds) -> dict[str, Any
         lines=_maybe_lines(data.lines, ids),
         payment_method_id=optional_id(ids, ObjectType.PAYMENT_METHOD, data.payment_method_id),
         deposit_to_account_id=optional_id(ids, ObjectType.ACCOUNT, data.deposit_account_id),
+        ref_number=data.ref_number,
+        memo=data.memo,
+        sales_tax_item_id=optional_id(ids, ObjectType.SALES_TAX_ITEM, data.sales_tax_item_id),
+    )
+
+
+def _credit_memo(data: CreditMemoUpdated, ids: ResolvedIds) -> dict[str, Any]:
+    return compact(
+        customer_id=optional_id(ids, ObjectType.CUSTOMER, data.customer_id),
+        transaction_date=data.transaction_date,
+        lines=_maybe_lines(data.lines, ids),
         ref_number=data.ref_number,
         memo=data.memo,
         sales_tax_item_id=optional_id(ids, ObjectType.SALES_TAX_ITEM, data.sales_tax_item_id),
@@ -267,6 +286,7 @@ _UPDATES: Final[dict[type[EventData], Callable[[Any, ResolvedIds], dict[str, Any
     BillUpdated: _bill,
     PurchaseOrderUpdated: _purchase_order,
     PaymentUpdated: _payment,
+    CreditMemoUpdated: _credit_memo,
 }
 
 
@@ -328,7 +348,7 @@ def plan_change(data: EventData, ids: ResolvedIds, existing: ExistingObject) -> 
 def plan_replacement(created: WritePlan, existing: ExistingObject) -> WritePlan:
     """A `*.created` of an app id that has a QuickBooks object: update it with every field."""
     fields = {k: v for k, v in created.params.items() if k not in _CREATE_ONLY}
-    if created.resource == "bills":
+    if created.resource in _TWO_KINDS_OF_LINES:
         for lines in ("expense_lines", "item_lines"):
             if lines not in fields:
                 fields[f"clear_{lines}"] = True

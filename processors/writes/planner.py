@@ -67,6 +67,10 @@ WRITE_EVENT_TYPES: frozenset[EventType] = frozenset(
         EventType.BILL_DELETED,
         EventType.PURCHASE_ORDER_DELETED,
         EventType.PAYMENT_DELETED,
+        EventType.CREDIT_MEMO_UPDATED,
+        EventType.CREDIT_MEMO_VOIDED,
+        EventType.CREDIT_MEMO_DELETED,
+        EventType.VENDOR_CREDIT_DELETED,
     }
 )
 """The event types `plan_write` turns into one QuickBooks write."""

@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+from conductor import Conductor
 
 from processors.config import Settings
+from processors.devstack import DEV_SECRET_KEY
 from processors.testing import (
     RunningService,
     TestStack,
@@ -360,3 +362,38 @@ async def test_an_update_parked_behind_its_create_replays_after_it(
     assert _actions(found, stream) == ["created", "updated"]
     [invoice] = books.mine("invoices")
     assert invoice["memo"] == "Parked too"
+
+
+async def test_a_credit_memo_made_in_quickbooks_and_mapped_is_updated_voided_deleted(
+    stack: TestStack, settings: Settings, results: TopicReader
+) -> None:
+    """Lifecycle events reach an object the user linked with mapping.set, not only our own."""
+    books = open_books(stack)
+    client = Conductor(api_key=DEV_SECRET_KEY, base_url=stack.simulator.base_url, max_retries=0)
+    item = books.objects("service-items")[0]["id"]
+    memo = client.qbd.credit_memos.create(
+        conductor_end_user_id=books.end_user,
+        customer_id=books.objects("customers")[0]["id"],
+        transaction_date="2026-11-28",
+        lines=[{"item_id": item, "quantity": 1, "rate": "62.50"}],
+    )
+    link = event(
+        books, EventType.MAPPING_SET, object_type="credit_memo", app_id="cm_7", qbd_id=memo.id
+    )
+    lines = [{"item_id": "item_consulting", "quantity": 2, "rate": "62.50", "amount": "125.00"}]
+    stream = [
+        event(books, EventType.CREDIT_MEMO_UPDATED, lines=lines),
+        event(books, EventType.CREDIT_MEMO_VOIDED),
+    ]
+
+    delete = event(books, EventType.CREDIT_MEMO_DELETED)
+
+    found = await _run(settings, results, [*books.setup(), link, *stream])
+    voided = books.get("credit-memos", memo.id)
+    deleted = await _run(settings, results, [delete])
+
+    assert [found[item["id"]]["action"] for item in stream] == ["updated", "voided"]
+    assert voided is not None
+    assert (voided["totalAmount"], [line["quantity"] for line in voided["lines"]]) == ("0.00", [2])
+    assert deleted[delete["id"]]["action"] == "deleted"
+    assert books.get("credit-memos", memo.id) is None
