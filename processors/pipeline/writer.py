@@ -39,22 +39,18 @@ from processors.outcome import (
 )
 from processors.writes import (
     TRANSACTION_RESOURCES,
+    DeletedInQuickBooks,
     ExistingObject,
     ResolvedIds,
     WritePlan,
+    deleted_in_quickbooks,
     plan_write,
 )
 from schemas import EventData, InboundEvent, SyncAction
 
-__all__ = [
-    "DELETED_IN_QUICKBOOKS",
-    "Draft",
-    "IdempotentWriter",
-    "Reader",
-    "deleted_in_quickbooks",
-]
+__all__ = ["DELETED_IN_QUICKBOOKS", "Draft", "IdempotentWriter", "Reader"]
 
-DELETED_IN_QUICKBOOKS: Final = "DELETED_IN_QUICKBOOKS"
+DELETED_IN_QUICKBOOKS: Final = DeletedInQuickBooks.code
 """Error code of an update or void of an object someone deleted in QuickBooks."""
 
 log = get_logger("writer")
@@ -265,23 +261,13 @@ def _deleted(plan: WritePlan, attempts: int, *, by_us: bool) -> WriteResult:
     )
 
 
-def deleted_in_quickbooks(plan: WritePlan) -> NormalizedError:
-    """The failure of a change to an object someone deleted in QuickBooks."""
-    kind = str(plan.app_object_type).replace("_", " ")
-    return NormalizedError(
-        type="INTEGRATION_ERROR",
-        code=DELETED_IN_QUICKBOOKS,
-        message=(
-            f"{plan.object_type_label} {plan.qbd_id} (app {kind} {plan.app_id!r}) no longer "
-            f"exists in QuickBooks: it was deleted there, so the {plan.op} was not applied"
-        ),
-        user_facing_message=(
-            f"The {kind} {plan.app_id} was deleted in QuickBooks Desktop, so this change "
-            "could not be applied. Re-create it in the app if it is still needed."
-        ),
-    )
-
-
 def _deleted_in_quickbooks(plan: WritePlan, attempts: int) -> Outcome:
-    decision = Decision(Action.FAIL, OutcomeClass.DATA, attention="data")
-    return Outcome(decision, deleted_in_quickbooks(plan), attempts)
+    """The final failure of a change to an object someone deleted in QuickBooks."""
+    gone = deleted_in_quickbooks(plan)
+    error = NormalizedError(
+        type="INTEGRATION_ERROR",
+        code=gone.code,
+        message=gone.message,
+        user_facing_message=gone.user_facing_message,
+    )
+    return Outcome(Decision(Action.FAIL, OutcomeClass.DATA, attention="data"), error, attempts)

@@ -12,6 +12,7 @@ from processors.writes.lifecycle import (
     AlreadyVoided,
     DeletedInQuickBooks,
     ObjectState,
+    deleted_in_quickbooks,
     state_after,
     still_to_do,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "UnresolvedRef",
     "WritePlan",
     "creates_of",
+    "deleted_in_quickbooks",
     "differs",
     "is_void",
     "next_action",

@@ -71,6 +71,7 @@ __all__ = [
     "AlreadyVoided",
     "DeletedInQuickBooks",
     "ObjectState",
+    "deleted_in_quickbooks",
     "plan_change",
     "plan_delete",
     "plan_replacement",
@@ -391,6 +392,17 @@ _STATE_AFTER: Final[dict[str, ObjectState]] = {
 }
 
 
+def deleted_in_quickbooks(plan: WritePlan) -> DeletedInQuickBooks:
+    """Why ``plan`` cannot apply: its object was deleted in QuickBooks."""
+    kind = str(plan.app_object_type).replace("_", " ")
+    return DeletedInQuickBooks(
+        f"{plan.object_type_label} {plan.qbd_id} ({kind} {plan.app_id!r}) was deleted in "
+        f"QuickBooks; the {plan.op} was not applied",
+        user_facing_message=f"The {kind} {plan.app_id} was deleted in QuickBooks Desktop, so "
+        "this change could not be applied. Re-create it in the app if it is still needed.",
+    )
+
+
 def state_after(plan: WritePlan) -> ObjectState:
     """What the object is once ``plan`` is done (voided, deleted, or still active)."""
     return _STATE_AFTER.get(plan.op, ObjectState.ACTIVE)
@@ -416,11 +428,7 @@ def still_to_do(plan: WritePlan, state: ObjectState) -> bool:
     if plan.op == "delete":
         return False
     if state is ObjectState.DELETED_IN_QUICKBOOKS:
-        raise DeletedInQuickBooks(
-            f"{kind} {plan.app_id!r} was deleted in QuickBooks; the {plan.op} was not applied",
-            user_facing_message=f"The {kind} {plan.app_id} was deleted in QuickBooks Desktop, "
-            "so this change could not be applied. Re-create it in the app if it is still needed.",
-        )
+        raise deleted_in_quickbooks(plan)
     raise AlreadyDeleted(
         f"{kind} {plan.app_id!r} was deleted earlier; the {plan.op} was not applied",
         user_facing_message=f"The {kind} {plan.app_id} was deleted, so this change was not "

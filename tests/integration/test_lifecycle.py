@@ -397,3 +397,23 @@ async def test_a_credit_memo_made_in_quickbooks_and_mapped_is_updated_voided_del
     assert (voided["totalAmount"], [line["quantity"] for line in voided["lines"]]) == ("0.00", [2])
     assert deleted[delete["id"]]["action"] == "deleted"
     assert books.get("credit-memos", memo.id) is None
+
+
+async def test_a_void_waits_behind_an_update_of_the_same_invoice_that_waits(
+    stack: TestStack, settings: Settings, results: TopicReader
+) -> None:
+    """Order per app object: the update waits for a new item, the void waits behind it."""
+    books = open_books(stack)
+    create = _invoice(books)
+    item = books.objects("non-inventory-items")[-1]["id"]
+    new_line = {"item_id": "item_new", "quantity": 1, "rate": "10.00", "amount": "10.00"}
+    update = event(books, EventType.INVOICE_UPDATED, due_date=None, lines=[_LINE, new_line])
+    void = event(books, EventType.INVOICE_VOIDED)
+    link = event(books, EventType.MAPPING_SET, object_type="item", app_id="item_new", qbd_id=item)
+
+    found = await _run(settings, results, [*books.setup(), create, update, void, link])
+
+    assert _actions(found, [create, update, void]) == ["created", "updated", "voided"]
+    [invoice] = books.mine("invoices")
+    assert invoice["memo"].startswith("VOID:")
+    assert [line["item"]["id"] for line in invoice["lines"]][-1] == item

@@ -20,6 +20,7 @@ from processors.writes import (
     WritePlan,
     differs,
     is_void,
+    next_action,
     plan_write,
     required_refs,
     state_after,
@@ -390,3 +391,22 @@ def test_a_void_shows_as_a_void_memo_and_zero_totals() -> None:
 def test_text_that_looks_like_a_number_compares_as_text() -> None:
     """A ref number "0042" is not "42": only amounts, rates and quantities are decimals."""
     assert differs({"ref_number": "0042"}, {"refNumber": "42"})
+
+
+@pytest.mark.parametrize(
+    ("event_type", "mapped", "action"),
+    [
+        (EventType.INVOICE_CREATED, False, "create"),
+        (EventType.INVOICE_CREATED, True, "update"),
+        (EventType.CUSTOMER_UPSERTED, True, "update"),
+        (EventType.INVOICE_VOIDED, True, "void"),
+        (EventType.PAYMENT_DELETED, True, "delete"),
+        (EventType.MAPPING_SET, False, "link"),
+        (EventType.SYNC_REQUESTED, False, None),
+    ],
+)
+def test_what_a_parked_event_will_do(
+    event_type: EventType, mapped: bool, action: str | None
+) -> None:
+    """`dlq show`'s action: a create of a mapped app id will update it, and so on."""
+    assert next_action(_event(event_type), mapped=mapped) == action
