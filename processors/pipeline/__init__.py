@@ -2,6 +2,7 @@
 
 LaneProcessor   what the engine calls; routes work by kind
 Syncer          one event to a durable end state
+AppObjects      one app object's events in order (creates before changes), its mapping's state
 CompanyConnection  the only owner of company connection state and its transitions
 Replayer        reads a company's parked records back from the DLQ, runs them in order
 IdempotentWriter, Reader  Conductor calls under the outcome policy and the ledger
@@ -21,6 +22,7 @@ from processors.pipeline.connection import (
 )
 from processors.pipeline.endstates import EndStates, mapping_code
 from processors.pipeline.lane import LaneProcessor
+from processors.pipeline.objects import AppObjects
 from processors.pipeline.parking import Parker
 from processors.pipeline.readback import StatusPoll, StatusReadBack, StatusReport
 from processors.pipeline.replay import Replayer, ReplayReport
@@ -30,6 +32,7 @@ from processors.pipeline.writer import Draft, IdempotentWriter, Reader
 
 __all__ = [
     "NOT_CONNECTED",
+    "AppObjects",
     "CatchUp",
     "CompanyConnection",
     "Draft",

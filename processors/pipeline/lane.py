@@ -107,9 +107,20 @@ class LaneProcessor:
         return await self._gateway.key_works()
 
     async def give_up(self, work: Work, error: BaseException) -> bool:
-        """Fail an event that keeps raising (a bug); keep waiting out outages (False)."""
+        """Fail an event that keeps raising (a bug); keep waiting out outages (False).
+
+        A status pull that keeps raising is dropped (the next tick pulls again): it is no
+        event, so there is nothing to fail.
+        """
         if is_outage(error):
             return False
+        if work.kind is WorkKind.STATUS:
+            log.error(
+                "status pull keeps failing; dropping it until the next tick",
+                company_id=work.company_id,
+                error=f"{type(error).__name__}: {error}",
+            )
+            return True
         await self._syncer.give_up(work, error)
         return True
 

@@ -5,9 +5,8 @@
       -> synced | failed | waiting_dependency | parked | halt
 
 One app object (company, object type, app id) has one QuickBooks object: a ``*.created``
-of a mapped app id updates it; an update, void or delete waits for its object's create
-(``waiting_dependency``) and fails ``NOT_SYNCED`` when that create failed; an event waits
-behind an older event of the same app object that still waits, so they keep their order.
+of a mapped app id updates it, and ``AppObjects`` keeps each app object's events in order
+(an update waits for its create, fails ``NOT_SYNCED`` when that create failed).
 
 Every decision about an error comes from ``OutcomePolicy`` (through the Reader and the
 writer); ``EndStates`` records the end state. What running an event did comes back as a
@@ -30,33 +29,22 @@ from processors.matching import Suggestion
 from processors.outcome import NormalizedError
 from processors.pipeline.connection import NOT_CONNECTED, CompanyConnection
 from processors.pipeline.endstates import EndStates
+from processors.pipeline.objects import AppObjects
 from processors.pipeline.results import ResultBook
 from processors.pipeline.writer import DELETED_IN_QUICKBOOKS, Draft, IdempotentWriter, Reader
 from processors.work import Work, WorkKind
 from processors.writes import (
     ExistingObject,
-    NotSynced,
     ObjectState,
     WritePlan,
-    creates_of,
     required_refs,
     still_to_do,
     target_ref,
     target_resource,
 )
-from schemas import (
-    AttentionCategory,
-    Change,
-    EventType,
-    Ref,
-    ReferenceList,
-    SyncAction,
-    SyncStatus,
-)
+from schemas import AttentionCategory, EventType, Ref, ReferenceList, SyncAction, SyncStatus
 
 __all__ = ["Ran", "ReferenceLookup", "StatusPull", "Syncer"]
-
-_CHANGES_OF_EXISTING = (Change.UPDATE, Change.VOID, Change.DELETE)
 
 log = get_logger("sync")
 
@@ -133,6 +121,7 @@ class Syncer:
         self._writer = writer
         self._reference = reference
         self._status = status
+        self._objects = AppObjects(ledger=ledger, mappings=mappings, ends=ends)
         self._swept: set[str] = set()
 
     def forget(self) -> None:
@@ -259,33 +248,15 @@ class Syncer:
                 result = _done_already(plan, entry)
         except Outcome as outcome:
             if outcome.error.code == DELETED_IN_QUICKBOOKS:
-                await self._forget_object(work)
+                await self._objects.deleted_in_quickbooks(work)
             parked = await self._ends.act(work, outcome, replaying=replaying)
             if parked is not None:
                 return Ran(parked=parked)
-            return Ran(follow_ups=await self._after_failure(work))
+            return Ran(follow_ups=await self._objects.failed(work))
         except PlanError as exc:
             await self._ends.fail(work, entry.attempts, _plan_error(exc))
-            return Ran(follow_ups=await self._after_failure(work))
+            return Ran(follow_ups=await self._objects.failed(work))
         return Ran(follow_ups=await self._ends.synced(work, plan, result))
-
-    async def _after_failure(self, work: Work) -> list[Work]:
-        """Events that waited behind a failed one of the same app object: run them now."""
-        target = target_ref(work.event)
-        if target is None:
-            return []
-        return await self._ends.release(work.company_id, target, home=work.home)
-
-    async def _forget_object(self, work: Work) -> None:
-        """The object was deleted in QuickBooks: later changes fail without asking again."""
-        target = target_ref(work.event)
-        if target is not None:
-            await self._mappings.set_state(
-                work.company_id,
-                str(target.object_type),
-                target.app_id,
-                ObjectState.DELETED_IN_QUICKBOOKS,
-            )
 
     async def _draft(self, work: Work) -> tuple[Draft, WritePlan, ObjectState] | None:
         """The event's resolved ids, its planned write and its object's state; None: it waits.
@@ -301,7 +272,7 @@ class Syncer:
             await self._ends.wait(work, missing[0])
             return None
         mapping = None if target is None else found.get(target)
-        if target is not None and await self._waits_for_object(work, target, mapped=bool(mapping)):
+        if target is not None and await self._objects.waits(work, target, mapped=bool(mapping)):
             return None
         existing = None
         if target is not None and mapping is not None:
@@ -317,39 +288,6 @@ class Syncer:
         draft = Draft(event=event, ids={ref: found[ref].qbd_id for ref in refs})
         state = ObjectState.ACTIVE if mapping is None else mapping.state
         return draft, draft.plan(existing), state
-
-    async def _waits_for_object(self, work: Work, target: Ref, *, mapped: bool) -> bool:
-        """Whether the event must wait for its own app object (True: it waits now).
-
-        Behind an older event of the same object that still waits (order per object), or,
-        for an update, void or delete, for the object's create to sync. Raises
-        ``NotSynced`` when that create failed.
-        """
-        event, company = work.event, work.company_id
-        change = event.data.CHANGE
-        if change is Change.UPSERT:
-            return False
-        object_type = str(target.object_type)
-        if await self._ledger.waits_before(event.id, company, object_type, target.app_id):
-            await self._ends.wait(work, target, attention=False)
-            return True
-        if mapped or change not in _CHANGES_OF_EXISTING:
-            return False
-        last = await self._ledger.last_create(
-            company, object_type, target.app_id, creates_of(target.object_type)
-        )
-        if last == LedgerStatus.FAILED:
-            kind = object_type.replace("_", " ")
-            raise NotSynced(
-                f"the create of {kind} {target.app_id!r} failed, so {event.type} has nothing "
-                "to change",
-                user_facing_message=f"The {kind} {target.app_id} never reached QuickBooks "
-                "Desktop (its creation failed), so this change could not be applied. Fix and "
-                "resend the original first.",
-            )
-        # A create seen but not synced yet: wait quietly. None seen: ask the user to map it.
-        await self._ends.wait(work, target, attention=last is None)
-        return True
 
     async def _auto_map(self, work: Work, target: Ref) -> tuple[ExistingObject | None, bool]:
         """Adopt an unambiguous exact match from the local copy of QuickBooks lists.

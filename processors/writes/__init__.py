@@ -6,16 +6,7 @@ Nothing here does I/O. `ConductorGateway.execute` (processors.gateway) runs a `W
 from __future__ import annotations
 
 from processors.writes.compare import differs, is_void
-from processors.writes.lifecycle import (
-    TRANSACTION_RESOURCES,
-    AlreadyDeleted,
-    AlreadyVoided,
-    DeletedInQuickBooks,
-    ObjectState,
-    deleted_in_quickbooks,
-    state_after,
-    still_to_do,
-)
+from processors.writes.lifecycle import TRANSACTION_RESOURCES
 from processors.writes.lists import ITEM_RESOURCES
 from processors.writes.planner import (
     WRITE_EVENT_TYPES,
@@ -36,6 +27,15 @@ from processors.writes.plans import (
     ResolvedIds,
     UnresolvedRef,
     WritePlan,
+)
+from processors.writes.states import (
+    AlreadyDeleted,
+    AlreadyVoided,
+    DeletedInQuickBooks,
+    ObjectState,
+    deleted_in_quickbooks,
+    state_after,
+    still_to_do,
 )
 
 __all__ = [

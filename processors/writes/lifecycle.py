@@ -9,7 +9,8 @@ sent, the plan is `unchanged` and nothing is written.
 
 A `*.created` for an app id that already has a QuickBooks object updates it with every field
 of the create (the create describes the whole transaction): its lines replace the lines, a
-bill without item lines loses its item lines, and `externalId` (immutable) is not sent.
+bill or vendor credit without item lines loses its item lines, and `externalId` (immutable)
+is not sent.
 
 Lines: the sent lines replace the object's lines (SDK semantics: a line sent with an
 existing `id` is kept and edited, `id: "-1"` adds one, lines left out are removed). A sent
@@ -23,61 +24,26 @@ cannot be voided here (QuickBooks has no void for the first two; the contract no
 last). Bill payments are not planned: a deleted one lives in one of two SDK resources
 (check or credit card) that its mapping does not record.
 
-What became of the object (`ObjectState`, kept with its mapping) decides what is left to do
-(`still_to_do`): voiding a voided object or deleting a deleted one is done already (the
-event succeeds, `unchanged`); deleting a voided one goes ahead; anything else on a voided
-or deleted object fails with `VOIDED`, `DELETED` (the app did it) or
-`DELETED_IN_QUICKBOOKS` (someone did it in QuickBooks).
+What became of the object decides what is left to do: see `processors.writes.states`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from enum import StrEnum
+from collections.abc import Mapping
 from typing import Any, Final
 
 from processors.writes.compare import differs
-from processors.writes.plans import (
-    ExistingObject,
-    NotAWrite,
-    Op,
-    PlanError,
-    ResolvedIds,
-    WritePlan,
-    compact,
-    money,
-    optional_id,
-    qbd_id,
-    quantity,
-)
-from schemas.inbound import (
-    AppliedPayment,
-    BillItemLine,
-    BillUpdated,
-    CreditMemoUpdated,
-    ExpenseLine,
-    InvoiceUpdated,
-    PaymentUpdated,
-    PurchaseOrderUpdated,
-    SalesLine,
-    SalesReceiptUpdated,
-)
+from processors.writes.plans import ExistingObject, NotAWrite, Op, ResolvedIds, WritePlan
+from processors.writes.updates import UPDATE_FIELDS
 from schemas.names import ObjectType
 from schemas.refs import EventData
 
 __all__ = [
     "TRANSACTION_RESOURCES",
-    "AlreadyDeleted",
-    "AlreadyVoided",
-    "DeletedInQuickBooks",
-    "ObjectState",
-    "deleted_in_quickbooks",
     "plan_change",
     "plan_delete",
     "plan_replacement",
     "plan_void",
-    "state_after",
-    "still_to_do",
 ]
 
 TRANSACTION_RESOURCES: Final[dict[ObjectType, tuple[str, str]]] = {
@@ -90,34 +56,6 @@ TRANSACTION_RESOURCES: Final[dict[ObjectType, tuple[str, str]]] = {
     ObjectType.VENDOR_CREDIT: ("vendor_credits", "qbd_vendor_credit"),
 }
 """SDK resource and `objectType` of each transaction an app object can be."""
-
-
-class ObjectState(StrEnum):
-    """What became of a mapped QuickBooks object (kept with its mapping)."""
-
-    ACTIVE = "active"
-    VOIDED = "voided"
-    DELETED = "deleted"
-    DELETED_IN_QUICKBOOKS = "deleted_in_quickbooks"
-
-
-class AlreadyDeleted(PlanError):
-    """A change to an object the app deleted earlier."""
-
-    code = "DELETED"
-
-
-class AlreadyVoided(PlanError):
-    """An update of an object the app voided earlier."""
-
-    code = "VOIDED"
-
-
-class DeletedInQuickBooks(PlanError):
-    """A change to an object someone deleted in QuickBooks."""
-
-    code = "DELETED_IN_QUICKBOOKS"
-
 
 _VOIDABLE: Final = frozenset(
     {ObjectType.INVOICE, ObjectType.SALES_RECEIPT, ObjectType.BILL, ObjectType.CREDIT_MEMO}
@@ -137,158 +75,6 @@ def _resource(object_type: ObjectType) -> tuple[str, str]:
         return TRANSACTION_RESOURCES[object_type]
     except KeyError:
         raise NotAWrite(f"{object_type} is not a transaction qbd-sync changes") from None
-
-
-def _sales_lines(lines: Sequence[SalesLine], ids: ResolvedIds) -> list[dict[str, Any]]:
-    return [
-        compact(
-            item_id=qbd_id(ids, ObjectType.ITEM, line.item_id),
-            quantity=quantity(line.quantity),
-            rate=money(line.rate),
-            amount=money(line.amount),
-            description=line.description,
-            sales_tax_code_id=optional_id(ids, ObjectType.SALES_TAX_CODE, line.sales_tax_code_id),
-        )
-        for line in lines
-    ]
-
-
-def _maybe_lines(lines: Sequence[SalesLine] | None, ids: ResolvedIds) -> Any:
-    return None if lines is None else _sales_lines(lines, ids)
-
-
-def _invoice(data: InvoiceUpdated, ids: ResolvedIds) -> dict[str, Any]:
-    return compact(
-        customer_id=optional_id(ids, ObjectType.CUSTOMER, data.customer_id),
-        transaction_date=data.transaction_date,
-        lines=_maybe_lines(data.lines, ids),
-        ref_number=data.ref_number,
-        due_date=data.due_date,
-        terms_id=optional_id(ids, ObjectType.TERMS, data.terms_id),
-        class_id=optional_id(ids, ObjectType.CLASS, data.class_id),
-        memo=data.memo,
-        sales_tax_item_id=optional_id(ids, ObjectType.SALES_TAX_ITEM, data.sales_tax_item_id),
-    )
-
-
-def _sales_receipt(data: SalesReceiptUpdated, ids: ResolvedIds) -> dict[str, Any]:
-    return compact(
-        customer_id=optional_id(ids, ObjectType.CUSTOMER, data.customer_id),
-        transaction_date=data.transaction_date,
-        lines=_maybe_lines(data.lines, ids),
-        payment_method_id=optional_id(ids, ObjectType.PAYMENT_METHOD, data.payment_method_id),
-        deposit_to_account_id=optional_id(ids, ObjectType.ACCOUNT, data.deposit_account_id),
-        ref_number=data.ref_number,
-        memo=data.memo,
-        sales_tax_item_id=optional_id(ids, ObjectType.SALES_TAX_ITEM, data.sales_tax_item_id),
-    )
-
-
-def _credit_memo(data: CreditMemoUpdated, ids: ResolvedIds) -> dict[str, Any]:
-    return compact(
-        customer_id=optional_id(ids, ObjectType.CUSTOMER, data.customer_id),
-        transaction_date=data.transaction_date,
-        lines=_maybe_lines(data.lines, ids),
-        ref_number=data.ref_number,
-        memo=data.memo,
-        sales_tax_item_id=optional_id(ids, ObjectType.SALES_TAX_ITEM, data.sales_tax_item_id),
-    )
-
-
-def _expense_lines(lines: Sequence[ExpenseLine], ids: ResolvedIds) -> list[dict[str, Any]]:
-    return [
-        compact(
-            account_id=qbd_id(ids, ObjectType.ACCOUNT, line.account_id),
-            amount=money(line.amount),
-            memo=line.memo,
-        )
-        for line in lines
-    ]
-
-
-def _item_lines(lines: Sequence[BillItemLine], ids: ResolvedIds) -> list[dict[str, Any]]:
-    return [
-        compact(
-            item_id=qbd_id(ids, ObjectType.ITEM, line.item_id),
-            quantity=quantity(line.quantity),
-            cost=money(line.cost),
-        )
-        for line in lines
-    ]
-
-
-def _bill(data: BillUpdated, ids: ResolvedIds) -> dict[str, Any]:
-    expense = data.expense_lines
-    items = data.item_lines
-    return compact(
-        vendor_id=optional_id(ids, ObjectType.VENDOR, data.vendor_id),
-        transaction_date=data.transaction_date,
-        expense_lines=_expense_lines(expense, ids) if expense else None,
-        clear_expense_lines=True if expense == [] else None,
-        item_lines=_item_lines(items, ids) if items else None,
-        clear_item_lines=True if items == [] else None,
-        due_date=data.due_date,
-        ref_number=data.ref_number,
-        memo=data.memo,
-    )
-
-
-def _purchase_order(data: PurchaseOrderUpdated, ids: ResolvedIds) -> dict[str, Any]:
-    return compact(
-        vendor_id=optional_id(ids, ObjectType.VENDOR, data.vendor_id),
-        transaction_date=data.transaction_date,
-        lines=_maybe_lines(data.lines, ids),
-        expected_date=data.expected_date,
-        ref_number=data.ref_number,
-        class_id=optional_id(ids, ObjectType.CLASS, data.class_id),
-        memo=data.memo,
-    )
-
-
-def _application(
-    part: AppliedPayment, ids: ResolvedIds, discount_account: str | None
-) -> dict[str, Any]:
-    credits = [
-        {
-            "credit_transaction_id": qbd_id(ids, ObjectType.CREDIT_MEMO, credit.credit_memo_id),
-            "applied_amount": money(credit.amount),
-        }
-        for credit in part.credits
-    ]
-    return compact(
-        transaction_id=qbd_id(ids, ObjectType.INVOICE, part.invoice_id),
-        payment_amount=money(part.amount),
-        discount_amount=money(part.discount_amount),
-        discount_account_id=discount_account if part.discount_amount else None,
-        apply_credits=credits or None,
-    )
-
-
-def _payment(data: PaymentUpdated, ids: ResolvedIds) -> dict[str, Any]:
-    discount_account = optional_id(ids, ObjectType.ACCOUNT, data.discount_account_id)
-    applied = data.applied_to
-    return compact(
-        customer_id=optional_id(ids, ObjectType.CUSTOMER, data.customer_id),
-        transaction_date=data.transaction_date,
-        total_amount=money(data.total_amount),
-        apply_to_transactions=None
-        if applied is None
-        else [_application(part, ids, discount_account) for part in applied],
-        payment_method_id=optional_id(ids, ObjectType.PAYMENT_METHOD, data.payment_method_id),
-        deposit_to_account_id=optional_id(ids, ObjectType.ACCOUNT, data.deposit_account_id),
-        ref_number=data.ref_number,
-        memo=data.memo,
-    )
-
-
-_UPDATES: Final[dict[type[EventData], Callable[[Any, ResolvedIds], dict[str, Any]]]] = {
-    InvoiceUpdated: _invoice,
-    SalesReceiptUpdated: _sales_receipt,
-    BillUpdated: _bill,
-    PurchaseOrderUpdated: _purchase_order,
-    PaymentUpdated: _payment,
-    CreditMemoUpdated: _credit_memo,
-}
 
 
 def _with_line_ids(fields: dict[str, Any], record: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -340,7 +126,7 @@ def _update(
 
 def plan_change(data: EventData, ids: ResolvedIds, existing: ExistingObject) -> WritePlan:
     """Update the existing transaction with the fields a `*.updated` event carries."""
-    build = _UPDATES.get(type(data))
+    build = UPDATE_FIELDS.get(type(data))
     if build is None or data.OBJECT_TYPE is None or data.app_id is None:
         raise NotAWrite(f"{type(data).__name__} is not a transaction update")
     return _update(data.OBJECT_TYPE, data.app_id, build(data, ids), existing)
@@ -384,53 +170,3 @@ def plan_delete(data: EventData, existing: ExistingObject) -> WritePlan:
     if data.OBJECT_TYPE is None or data.app_id is None:
         raise NotAWrite(f"{type(data).__name__} names no object to delete")
     return _kept_or_gone(data.OBJECT_TYPE, data.app_id, existing, "delete")
-
-
-_STATE_AFTER: Final[dict[str, ObjectState]] = {
-    "void": ObjectState.VOIDED,
-    "delete": ObjectState.DELETED,
-}
-
-
-def deleted_in_quickbooks(plan: WritePlan) -> DeletedInQuickBooks:
-    """Why ``plan`` cannot apply: its object was deleted in QuickBooks."""
-    kind = str(plan.app_object_type).replace("_", " ")
-    return DeletedInQuickBooks(
-        f"{plan.object_type_label} {plan.qbd_id} ({kind} {plan.app_id!r}) was deleted in "
-        f"QuickBooks; the {plan.op} was not applied",
-        user_facing_message=f"The {kind} {plan.app_id} was deleted in QuickBooks Desktop, so "
-        "this change could not be applied. Re-create it in the app if it is still needed.",
-    )
-
-
-def state_after(plan: WritePlan) -> ObjectState:
-    """What the object is once ``plan`` is done (voided, deleted, or still active)."""
-    return _STATE_AFTER.get(plan.op, ObjectState.ACTIVE)
-
-
-def still_to_do(plan: WritePlan, state: ObjectState) -> bool:
-    """Whether ``plan`` has anything left to do to an object in ``state`` (else: done).
-
-    Raises `AlreadyVoided`, `AlreadyDeleted` or `DeletedInQuickBooks` for a change that can
-    no longer apply.
-    """
-    if state is ObjectState.ACTIVE:
-        return True
-    kind = str(plan.app_object_type).replace("_", " ")
-    if state is ObjectState.VOIDED:
-        if plan.op in ("void", "delete"):
-            return plan.op == "delete"
-        raise AlreadyVoided(
-            f"{kind} {plan.app_id!r} was voided earlier; a voided transaction is not changed",
-            user_facing_message=f"The {kind} {plan.app_id} is void, so this change was not "
-            "applied. Create a new one instead.",
-        )
-    if plan.op == "delete":
-        return False
-    if state is ObjectState.DELETED_IN_QUICKBOOKS:
-        raise deleted_in_quickbooks(plan)
-    raise AlreadyDeleted(
-        f"{kind} {plan.app_id!r} was deleted earlier; the {plan.op} was not applied",
-        user_facing_message=f"The {kind} {plan.app_id} was deleted, so this change was not "
-        "applied.",
-    )

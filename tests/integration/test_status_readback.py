@@ -28,9 +28,14 @@ def _invoice(books: Books, **data: Any) -> dict[str, Any]:
     return event(books, EventType.INVOICE_CREATED, terms_id=None, **data)
 
 
-async def _statuses(reference: TopicReader) -> list[dict[str, Any]]:
+def _status_of(event: dict[str, Any], books: Books) -> bool:
+    """A status event about the company (the timer also pulls other tests' companies)."""
+    return bool(event["type"] == _STATUS and event["companyid"] == books.id)
+
+
+async def _statuses(reference: TopicReader, books: Books) -> list[dict[str, Any]]:
     await reference.drain()
-    return [e["data"] for e in reference.events() if e["type"] == _STATUS]
+    return [e["data"] for e in reference.events() if _status_of(e, books)]
 
 
 async def _synced(settings: Settings, results: TopicReader, stream: list[dict[str, Any]]) -> Any:
@@ -61,12 +66,12 @@ async def test_a_payment_entered_in_quickbooks_is_read_back_once(
 
     async with RunningService(settings):
         found = await _synced(settings, results, [*books.setup(), create, _pull(books)])
-        before = await _statuses(reference)
+        before = await _statuses(reference, books)
         _pay_in_quickbooks(stack, books, found[create["id"]]["qbd_id"], "100.00")
         await _synced(settings, results, [_pull(books)])
-        after_payment = await _statuses(reference)
+        after_payment = await _statuses(reference, books)
         await _synced(settings, results, [_pull(books)])
-        after_nothing = await _statuses(reference)
+        after_nothing = await _statuses(reference, books)
 
     assert before == []
     assert len(after_payment) == 1
@@ -93,9 +98,9 @@ async def test_an_invoice_deleted_in_quickbooks_is_read_back_once(
         qbd_id = found[create["id"]]["qbd_id"]
         stack.simulator.delete_object(books.end_user, "invoices", qbd_id)
         await _synced(settings, results, [_pull(books)])
-        first = await _statuses(reference)
+        first = await _statuses(reference, books)
         await _synced(settings, results, [_pull(books)])
-        second = await _statuses(reference)
+        second = await _statuses(reference, books)
 
     assert first == [
         {
@@ -127,7 +132,7 @@ async def test_the_apps_own_changes_are_not_read_back(
 
     async with RunningService(settings):
         await _synced(settings, results, [*books.setup(), *stream])
-        statuses = await _statuses(reference)
+        statuses = await _statuses(reference, books)
 
     assert statuses == []
 
@@ -164,8 +169,8 @@ async def test_the_status_timer_reads_back_without_being_asked(
         found = await _synced(polling, results, [*books.setup(), create])
         _pay_in_quickbooks(stack, books, found[create["id"]]["qbd_id"], "125.00")
         events = await reference.wait_for(
-            lambda seen: any(e["type"] == _STATUS for e in seen), timeout=60
+            lambda seen: any(_status_of(e, books) for e in seen), timeout=60
         )
 
-    [status] = [e["data"] for e in events if e["type"] == _STATUS]
+    [status] = [e["data"] for e in events if _status_of(e, books)]
     assert (status["balance_remaining"], status["is_paid"]) == ("0.00", True)
