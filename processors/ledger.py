@@ -238,7 +238,9 @@ class Ledger:
         sync in one round trip.
 
         ``action`` is what the event did; ``mapping_state`` what the app object is now
-        (``voided`` and ``deleted`` objects refuse later updates).
+        (``voided`` and ``deleted`` objects refuse later updates). ``revision_number`` None
+        keeps the mapping's: the revision the app's own last write left (the status
+        read-back does not report it back).
 
         Also returns the events waiting for this mapping (they stay ``waiting_dependency``
         until they run, so a crash or rebalance cannot lose them) and whether an attention
@@ -256,7 +258,9 @@ class Ledger:
                                          revision_number, source, state)
                    VALUES ($2, $3, $4, $6, $7, $8, $11)
                    ON CONFLICT (company_id, object_type, app_id) DO UPDATE
-                      SET qbd_id = EXCLUDED.qbd_id, revision_number = EXCLUDED.revision_number,
+                      SET qbd_id = EXCLUDED.qbd_id,
+                          revision_number = COALESCE(EXCLUDED.revision_number,
+                                                     mappings.revision_number),
                           source = EXCLUDED.source, state = EXCLUDED.state, updated_at = now()
                    RETURNING 1),
                seen AS (

@@ -26,7 +26,7 @@ from processors.pipeline.parking import Parker
 from processors.pipeline.results import ResultBook
 from processors.work import Partition, Work, WorkKind
 from processors.writes import WritePlan, state_after
-from schemas import AttentionCategory, ObjectType, Ref, SyncStatus
+from schemas import AttentionCategory, ObjectType, Ref, SyncAction, SyncStatus
 
 __all__ = ["EndStates", "mapping_code"]
 
@@ -78,6 +78,7 @@ class EndStates:
             mark=False,
         )
         ref = Ref(plan.app_object_type, plan.app_id)
+        unchanged = result.action is SyncAction.UNCHANGED
         done = await self._ledger.complete(
             event.id,
             company_id=company,
@@ -85,7 +86,8 @@ class EndStates:
             app_id=ref.app_id,
             qbd_object_type=result.qbd_object_type,
             qbd_id=result.qbd_id,
-            revision_number=result.revision_number,
+            # Nothing written: the revision QuickBooks holds is not one this app left.
+            revision_number=None if unchanged else result.revision_number,
             attention_code=mapping_code(ref),
             action=str(result.action),
             mapping_state=str(state_after(plan)),

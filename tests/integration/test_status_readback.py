@@ -174,3 +174,25 @@ async def test_the_status_timer_reads_back_without_being_asked(
 
     [status] = [e["data"] for e in events if _status_of(e, books)]
     assert (status["balance_remaining"], status["is_paid"]) == ("0.00", True)
+
+
+async def test_an_edit_in_quickbooks_is_read_back_even_after_an_unchanged_re_send(
+    stack: TestStack, settings: Settings, results: TopicReader, reader: Any
+) -> None:
+    """A re-send that wrote nothing does not make an accountant's edit look like the app's."""
+    books = open_books(stack)
+    reference = reader(settings, settings.reference_topic)
+    create = _invoice(books)
+
+    async with RunningService(settings):
+        found = await _synced(settings, results, [*books.setup(), create, _pull(books)])
+        qbd_id = found[create["id"]]["qbd_id"]
+        edited = stack.simulator.edit_object(
+            books.end_user, "invoices", qbd_id, purchaseOrderNumber="PO-77"
+        )
+        resend = _invoice(books)
+        resent = await _synced(settings, results, [resend, _pull(books)])
+        statuses = await _statuses(reference, books)
+
+    assert resent[resend["id"]]["action"] == "unchanged"
+    assert [s["revision_number"] for s in statuses] == [edited["revisionNumber"]]
