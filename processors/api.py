@@ -1,6 +1,7 @@
 """The company HTTP API of CONTRACT.md section 5a, for the app's "QuickBooks Desktop" screen.
 
-    GET  /v1/companies/{companyid}[?check=true]   state, health, parked count, last sync
+    GET  /v1/companies/{companyid}[?check=true]   state, health, parked count, last sync,
+                                                  synced events by action
     POST /v1/companies/{companyid}/sync           health check now; if healthy, replay
 
 The health check here only records its result; state changes (parking, going online) happen
@@ -20,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from processors.companies import CompanyBook, describe
 from processors.errors import Halted
+from processors.ledger import Ledger
 from processors.logs import get_logger
 from processors.pipeline import CompanyConnection, HealthResult
 from processors.responses import json_response
@@ -48,8 +50,10 @@ class CompanyApi:
         *,
         request_replay: Callable[[str], bool],
         publish_sync_request: Callable[[str], Awaitable[None]],
+        ledger: Ledger,
     ) -> None:
         self._companies = companies
+        self._ledger = ledger
         self._connection = connection
         self._request_replay = request_replay
         self._publish_sync_request = publish_sync_request
@@ -80,6 +84,7 @@ class CompanyApi:
                     503, {"error": f"Conductor rejects our API key: {halt.reason}"}
                 )
         body = describe((await self._companies.overview(company))[0])
+        body["actions"] = (await self._ledger.actions([company])).get(company, {})
         if health is not None:
             body["health"] = _health(health)
             body["auth_flow_url"] = health.auth_flow_url or body["auth_flow_url"]

@@ -271,6 +271,10 @@ def run(
     max_probes_per_second: Annotated[
         float | None, _flag("QBD_SYNC_MAX_PROBES_PER_SECOND", "Probes per second, all companies")
     ] = None,
+    status_poll_interval: Annotated[
+        str | None,
+        _flag("QBD_SYNC_STATUS_POLL_INTERVAL", "Invoice status read-back interval; 0 turns it off"),
+    ] = None,
     group_id: Annotated[str | None, _flag("QBD_SYNC_GROUP_ID", "Consumer group")] = None,
     input_topics: Annotated[
         str | None, _flag("QBD_SYNC_INPUT_TOPICS", "Comma-separated input topics")

@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     setup_probe_interval: timedelta = timedelta(hours=1)
     parked_recheck_interval: timedelta = timedelta(minutes=1)
     max_probes_per_second: float = Field(default=20.0, gt=0)
+    status_poll_interval: timedelta = timedelta(minutes=15)  # invoice status read-back; 0: off
     max_in_flight: int = Field(default=1000, ge=1)
     max_concurrent_companies: int = Field(default=64, ge=1)
     max_record_bytes: int = Field(default=1_048_576, ge=1024)
@@ -129,6 +130,7 @@ class Settings(BaseSettings):
         "probe_max_interval",
         "setup_probe_interval",
         "parked_recheck_interval",
+        "status_poll_interval",
         mode="before",
     )
     @classmethod

@@ -6,8 +6,9 @@ items, invoices, a payment that arrives before its invoice, bills, sales receipt
 orders, a taxed invoice, a credit memo applied to it, a bill paid by check, a duplicate-name
 customer, an invoice for an unmapped customer, an invoice dated in a closed period, one
 record that is not JSON); takes one company's QuickBooks offline and brings it back with
-"Sync now"; then prints what happened and checks the counts against the simulator's company
-files.
+"Sync now"; then changes the books after the fact (an invoice corrected, a receipt voided, a
+duplicate re-send absorbed, a payment entered in QuickBooks read back); then prints what
+happened and checks the counts against the simulator's company files.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from processors.db import connect_pool
+from processors.demo_changes import change_the_books
 from processors.devstack import DevStack, run_coroutine
 from processors.dlq_index import DlqIndex
 from processors.errors import QbdSyncError
@@ -36,6 +38,7 @@ _COMPANIES = [
 ]
 _OFFLINE = "acct_cedar"
 _PER_COMPANY = 26  # events each company's stream ends with (synced, failed or waiting)
+_CHANGED = "acct_northwind"
 
 
 def _say(text: str = "") -> None:
@@ -334,16 +337,29 @@ class _Demo:
         attention = TopicReader(self.settings, self.settings.needs_attention_topic)
         results = TopicReader(self.settings, self.settings.sync_results_topic)
         rejected = TopicReader(self.settings, self.settings.rejected_topic)
+        reference = TopicReader(self.settings, self.settings.reference_topic)
         try:
             async with RunningService(self.settings):
-                return await self._script(attention, results, rejected)
+                await self._script(attention, results, rejected)
+                _say(f"\n5. The books change after the fact ({_CHANGED})")
+                changed = await change_the_books(
+                    self.settings,
+                    self.sim,
+                    _CHANGED,
+                    self.end_users[_CHANGED],
+                    results=results,
+                    reference=reference,
+                    make_event=_event,
+                )
+                await results.poll()
+                return await self._summary(attention, results, rejected) and changed
         finally:
-            for reader in (attention, results, rejected):
+            for reader in (attention, results, rejected, reference):
                 await reader.close()
 
     async def _script(
         self, attention: TopicReader, results: TopicReader, rejected: TopicReader
-    ) -> bool:
+    ) -> None:
         _say("1. Connecting three companies (company.connect_requested -> setup links)")
         await produce(
             self.settings,
@@ -402,7 +418,6 @@ class _Demo:
         await results.poll()
         await async_wait_for(lambda: _at_least(rejected, 1), timeout=30, what="the rejected record")
         await attention.poll()
-        return await self._summary(attention, results, rejected)
 
     def _end_users(self) -> dict[str, str]:
         from conductor import Conductor
@@ -490,7 +505,7 @@ class _Demo:
             synced_writes = sum(
                 1
                 for e in results.events()
-                if e["companyid"] == company and e["data"]["qbd_object_type"]
+                if e["companyid"] == company and e["data"]["action"] == "created"
             )
             match = "matches" if created == synced_writes else "DOES NOT MATCH"
             ok &= created == synced_writes
@@ -499,7 +514,7 @@ class _Demo:
             )
             _say(
                 f"      QuickBooks objects created: {created} ({match} the {synced_writes} "
-                "synced writes)"
+                "synced creates)"
             )
         ok &= self._books(_COMPANIES[0][0])
         _say("  needs-attention (what the app shows its users):")

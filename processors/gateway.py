@@ -14,6 +14,10 @@ objects) and, when that finds nothing of ours, scans everything of the plan's ty
 since the attempt (minus a margin for the QuickBooks machine's clock), narrowed to the
 plan's party and transaction date, matching `externalId` client-side. It returns None only
 when that scan completed without a match; any error propagates (absence not proven).
+
+`landed` is the same question for every write kind: a create is found by its marker, a
+delete landed when the object is gone, a void when QuickBooks shows it void. An update is
+answered by the writer itself: it retrieves the object (`current`) and compares the fields.
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ import httpx
 from processors.config import Settings, env_name
 from processors.errors import ConfigError
 from processors.markers import same_external_id
-from processors.writes import ExistingObject, WritePlan
+from processors.outcome import NormalizedError, normalize
+from processors.writes import ExistingObject, WritePlan, is_void
+from schemas import SyncAction
 
 __all__ = [
     "DEFAULT_LOOKUP_MARGIN",
@@ -41,6 +47,7 @@ __all__ = [
     "ConductorGateway",
     "ConnectionInfo",
     "WriteResult",
+    "is_gone",
 ]
 
 CallObserver = Callable[[str, str, float, bool], None]
@@ -61,6 +68,7 @@ _NAME_FILTERS: Final = {
 }
 _NO_MATCH_CODES: Final = frozenset({"1", "500"})  # qbXML: no match / required element not found
 _SPARE_CONNECTIONS: Final = 32  # health checks and API calls beside the lanes' writes
+_GONE_CODES: Final = frozenset({"3120", "500"})  # qbXML: object not found / element not found
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +81,8 @@ class WriteResult:
     ref_number: str | None
     attempts: int = 1
     """How many write attempts the event took (set by the writer)."""
+    action: SyncAction = SyncAction.CREATED
+    """What happened in QuickBooks (`unchanged`: nothing needed writing)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,12 +106,13 @@ class AuthLink:
     expires_at: datetime
 
 
-def _write_result(obj: Any, label: str) -> WriteResult:
+def _write_result(obj: Any, label: str, action: SyncAction = SyncAction.CREATED) -> WriteResult:
     return WriteResult(
         qbd_object_type=getattr(obj, "object_type", None) or label,
         qbd_id=obj.id,
         revision_number=getattr(obj, "revision_number", None),
         ref_number=getattr(obj, "ref_number", None),
+        action=action,
     )
 
 
@@ -138,6 +149,18 @@ def _connection_info(user: Any) -> ConnectionInfo:
         connected_at=min((m for m in connected if m is not None), default=None),
         last_successful_request_at=max((m for m in successes if m is not None), default=None),
     )
+
+
+def is_gone(error: NormalizedError) -> bool:
+    """Whether a call about one object failed because QuickBooks has no such object (now).
+
+    QuickBooks answers 3120 ("cannot be found") to a change of a deleted transaction;
+    Conductor answers a retrieve of one with 404 (its exact code is undocumented). A 404 that
+    names the end-user means the whole company file is gone, which is not this object's fate.
+    """
+    if error.integration_code in _GONE_CODES:
+        return True
+    return error.http_status == 404 and "end-user" not in error.message.lower()
 
 
 def _is_no_match(exc: conductor.APIStatusError) -> bool:
@@ -300,7 +323,62 @@ class ConductorGateway:
         method = getattr(self._resource(plan.resource), plan.op)
         with self._timed(plan.resource, plan.op):
             obj = await method(conductor_end_user_id=end_user_id, **plan.params)
-        return _write_result(obj, plan.object_type_label)
+        return _write_result(obj, plan.object_type_label, plan.action)
+
+    async def current(self, end_user_id: str, resource: str, qbd_id: str) -> dict[str, Any] | None:
+        """The object as QuickBooks holds it now (API JSON), or None when it does not exist."""
+        try:
+            with self._timed(resource, "retrieve"):
+                obj = await self._resource(resource).retrieve(
+                    qbd_id, conductor_end_user_id=end_user_id
+                )
+        except conductor.APIStatusError as exc:
+            if is_gone(normalize(exc)):
+                return None
+            raise
+        found: dict[str, Any] = obj.model_dump(by_alias=True, mode="json")
+        return found
+
+    async def landed(
+        self, end_user_id: str, plan: WritePlan, *, since: datetime
+    ) -> WriteResult | None:
+        """What an earlier attempt of ``plan`` left, or None when it did not land (proven).
+
+        A create: the object with its marker (``find_created``). A delete: the object is
+        gone. A void: QuickBooks shows it void. An update returns None: the writer compares
+        the current object with what it sends. Errors propagate (nothing proven).
+        """
+        if plan.op == "create":
+            return await self.find_created(end_user_id, plan, since=since)
+        if plan.op not in ("void", "delete") or plan.qbd_id is None:
+            return None
+        record = await self.current(end_user_id, plan.resource, plan.qbd_id)
+        if plan.op == "delete":
+            if record is not None:
+                return None
+            return WriteResult(plan.object_type_label, plan.qbd_id, None, None, action=plan.action)
+        if record is None or not is_void(record):
+            return None
+        return WriteResult(
+            qbd_object_type=str(record.get("objectType") or plan.object_type_label),
+            qbd_id=plan.qbd_id,
+            revision_number=record.get("revisionNumber"),
+            ref_number=record.get("refNumber"),
+            action=plan.action,
+        )
+
+    async def deleted_since(
+        self, end_user_id: str, transaction_type: str, after: datetime | None
+    ) -> list[dict[str, Any]]:
+        """Deleted-transaction records of one type, deleted on or after ``after`` (all: None)."""
+        filters: dict[str, Any] = {"transaction_types": [transaction_type]}
+        if after is not None:
+            filters["deleted_after"] = after.isoformat(timespec="seconds")
+        with self._timed("deleted_transactions", "list"):
+            listing = await self._client.qbd.deleted_transactions.list(
+                conductor_end_user_id=end_user_id, **filters
+            )
+        return [obj.model_dump(by_alias=True, mode="json") for obj in listing.data]
 
     async def retrieve(self, end_user_id: str, resource: str, qbd_id: str) -> ExistingObject:
         """The object's current revision (to plan an update, or refetch after a stale one)."""

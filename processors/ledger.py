@@ -52,6 +52,8 @@ class LedgerEntry:
     qbd_id: str | None
     error: dict[str, Any] | None
     result_published: bool
+    action: str | None = None
+    """What the event's sync did in QuickBooks (``created``, ``updated``, ...), once synced."""
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> LedgerEntry:
@@ -68,6 +70,7 @@ class LedgerEntry:
             qbd_id=row["qbd_id"],
             error=row["error"],
             result_published=row["result_published"],
+            action=row["action"],
         )
 
 
@@ -95,7 +98,8 @@ def body_hash(event_type: str, company_id: str, data: Any) -> str:
 
 
 _SELECT_ONE = """SELECT event_id, company_id, event_type, body_hash, status, attempts,
-                        attempt_started_at, qbd_object_type, qbd_id, error, result_published
+                        attempt_started_at, qbd_object_type, qbd_id, error, result_published,
+                        action
                  FROM ledger WHERE event_id = $1"""
 
 
@@ -113,16 +117,23 @@ class Ledger:
         event_type: str,
         digest: str,
         source: tuple[str, int, int] | None,
+        app_object: tuple[str, str] | None = None,
     ) -> LedgerEntry:
-        """Insert the event's row if new; return the row as it stands."""
+        """Insert the event's row if new; return the row as it stands.
+
+        ``app_object`` is the event's own app object (object type, app id), if it has one.
+        """
         topic, partition, offset = source if source else (None, None, None)
+        object_type, app_id = app_object if app_object else (None, None)
         row = await self._pool.fetchrow(
             """INSERT INTO ledger (event_id, company_id, event_type, body_hash, status,
-                                    source_topic, source_partition, source_offset)
-                VALUES ($1, $2, $3, $4, 'received', $5, $6, $7)
+                                   source_topic, source_partition, source_offset,
+                                   object_type, app_id)
+                VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9)
                 ON CONFLICT (event_id) DO NOTHING
                 RETURNING event_id, company_id, event_type, body_hash, status, attempts,
-                          attempt_started_at, qbd_object_type, qbd_id, error, result_published""",
+                          attempt_started_at, qbd_object_type, qbd_id, error, result_published,
+                          action""",
             event_id,
             company_id,
             event_type,
@@ -130,6 +141,8 @@ class Ledger:
             topic,
             partition,
             offset,
+            object_type,
+            app_id,
         )
         if row is None:
             row = await self._pool.fetchrow(_SELECT_ONE, event_id)
@@ -152,17 +165,23 @@ class Ledger:
         return attempts
 
     async def synced(
-        self, event_id: str, *, qbd_object_type: str | None, qbd_id: str | None
+        self,
+        event_id: str,
+        *,
+        qbd_object_type: str | None,
+        qbd_id: str | None,
+        action: str | None = None,
     ) -> None:
-        """Record the definite success of the event."""
+        """Record the definite success of the event (and what it did, if anything)."""
         await self._pool.execute(
             """UPDATE ledger SET status = 'synced', qbd_object_type = $2, qbd_id = $3,
                       error = NULL, raw = NULL, waiting_on_type = NULL, waiting_on_app_id = NULL,
-                      updated_at = now()
+                      action = $4, updated_at = now()
                WHERE event_id = $1""",
             event_id,
             qbd_object_type,
             qbd_id,
+            action,
         )
 
     async def failed(self, event_id: str, error: dict[str, Any]) -> None:
@@ -212,9 +231,16 @@ class Ledger:
         revision_number: str | None,
         mapping_source: str = "sync",
         attention_code: str,
+        action: str,
+        mapping_state: str = "active",
     ) -> Completion:
         """Record a synced event, its mapping, its published result and the company's last
         sync in one round trip.
+
+        ``action`` is what the event did; ``mapping_state`` what the app object is now
+        (``voided`` and ``deleted`` objects refuse later updates). ``revision_number`` None
+        keeps the mapping's: the revision the app's own last write left (the status
+        read-back does not report it back).
 
         Also returns the events waiting for this mapping (they stay ``waiting_dependency``
         until they run, so a crash or rebalance cannot lose them) and whether an attention
@@ -224,15 +250,18 @@ class Ledger:
             """WITH done AS (
                    UPDATE ledger SET status = 'synced', qbd_object_type = $5, qbd_id = $6,
                           error = NULL, raw = NULL, waiting_on_type = NULL,
-                          waiting_on_app_id = NULL, result_published = true, updated_at = now()
+                          waiting_on_app_id = NULL, result_published = true, action = $10,
+                          updated_at = now()
                    WHERE event_id = $1 RETURNING attempts),
                mapped AS (
                    INSERT INTO mappings (company_id, object_type, app_id, qbd_id,
-                                         revision_number, source)
-                   VALUES ($2, $3, $4, $6, $7, $8)
+                                         revision_number, source, state)
+                   VALUES ($2, $3, $4, $6, $7, $8, $11)
                    ON CONFLICT (company_id, object_type, app_id) DO UPDATE
-                      SET qbd_id = EXCLUDED.qbd_id, revision_number = EXCLUDED.revision_number,
-                          source = EXCLUDED.source, updated_at = now()
+                      SET qbd_id = EXCLUDED.qbd_id,
+                          revision_number = COALESCE(EXCLUDED.revision_number,
+                                                     mappings.revision_number),
+                          source = EXCLUDED.source, state = EXCLUDED.state, updated_at = now()
                    RETURNING 1),
                seen AS (
                    UPDATE companies SET last_sync_at = now() WHERE company_id = $2 RETURNING 1),
@@ -256,6 +285,8 @@ class Ledger:
             revision_number,
             mapping_source,
             attention_code,
+            action,
+            mapping_state,
         )
         assert row is not None
         waiting = [
@@ -293,6 +324,52 @@ class Ledger:
             on_app_id,
         )
         return [Waiting(row["event_id"], bytes(row["raw"])) for row in rows if row["raw"]]
+
+    async def last_create(
+        self, company_id: str, object_type: str, app_id: str, create_types: list[str]
+    ) -> str | None:
+        """The status of the latest create event of one app object (None: none was seen)."""
+        status: str | None = await self._pool.fetchval(
+            """SELECT status FROM ledger
+               WHERE company_id = $1 AND object_type = $2 AND app_id = $3
+                 AND event_type = ANY($4::text[])
+               ORDER BY created_at DESC LIMIT 1""",
+            company_id,
+            object_type,
+            app_id,
+            create_types,
+        )
+        return status
+
+    async def waits_before(
+        self, event_id: str, company_id: str, object_type: str, app_id: str
+    ) -> bool:
+        """Whether an older event of the same app object still waits (this one goes after)."""
+        found: bool = await self._pool.fetchval(
+            """SELECT EXISTS (
+                   SELECT 1 FROM ledger o
+                   WHERE o.company_id = $2 AND o.object_type = $3 AND o.app_id = $4
+                     AND o.status = 'waiting_dependency' AND o.event_id <> $1
+                     AND o.created_at < (SELECT created_at FROM ledger WHERE event_id = $1))""",
+            event_id,
+            company_id,
+            object_type,
+            app_id,
+        )
+        return found
+
+    async def actions(self, company_ids: list[str]) -> dict[str, dict[str, int]]:
+        """Synced events per action (``created``, ``updated``, ...) of each of the companies."""
+        rows = await self._pool.fetch(
+            """SELECT company_id, action, count(*) AS n FROM ledger
+               WHERE company_id = ANY($1::text[]) AND status = 'synced' AND action IS NOT NULL
+               GROUP BY company_id, action""",
+            company_ids,
+        )
+        found: dict[str, dict[str, int]] = {}
+        for row in rows:
+            found.setdefault(row["company_id"], {})[row["action"]] = row["n"]
+        return found
 
     async def counts(self, company_id: str | None = None) -> dict[str, int]:
         """Events per status (for the demo summary and operators)."""

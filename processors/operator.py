@@ -21,8 +21,11 @@ from processors.config import Settings
 from processors.db import connect_pool
 from processors.dlq_index import DlqEntry, DlqIndex
 from processors.errors import DependencyUnavailable, QbdSyncError, UsageError
+from processors.intake import Accepted, decode
 from processors.kafka import read_record
+from processors.mappings import MappingStore
 from processors.progress import Tracker
+from processors.writes import next_action, target_ref
 from schemas import sync_requested
 
 __all__ = [
@@ -60,11 +63,34 @@ async def dlq_entries(settings: Settings, company: str | None = None) -> list[Dl
 async def dlq_record(
     settings: Settings, event_id: str, *, timeout_s: float = 15.0
 ) -> dict[str, Any]:
-    """One parked event as it sits in the DLQ: the index row, key, headers and the event."""
+    """One parked event: index row, key, headers, the event and what replaying it would do.
+
+    ``action`` says what the event would do to its app object if it ran now (create,
+    update, void, delete or link), from the mapping as it stands.
+    """
     async with _database(settings, "dlq show") as pool:
         entry = await DlqIndex(pool).of_event(event_id)
-    if entry is None:
-        raise QbdSyncError(f"no event {event_id!r} in the DLQ index (see `qbd-sync dlq list`)")
+        if entry is None:
+            raise QbdSyncError(f"no event {event_id!r} in the DLQ index (see `qbd-sync dlq list`)")
+        record = await _read_parked(settings, entry, timeout_s)
+        action = await _next_action(MappingStore(pool), record)
+    value = record.value or b""
+    try:
+        event: Any = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        event = value.decode(errors="replace")
+    return {
+        **entry.as_dict(),
+        "key": None if record.key is None else record.key.decode(errors="replace"),
+        "timestamp": record.timestamp,
+        "headers": {name: value.decode(errors="replace") for name, value in record.headers},
+        "event": event,
+        "action": action,
+    }
+
+
+async def _read_parked(settings: Settings, entry: DlqEntry, timeout_s: float) -> Any:
+    """The parked record itself, read back from the DLQ topic."""
     settings.require("kafka_bootstrap_servers", command="dlq show")
     where = f"{entry.dlq_topic}[{entry.dlq_partition}]@{entry.dlq_offset}"
     try:
@@ -78,17 +104,27 @@ async def dlq_record(
             f"the DLQ record {where} could not be read "
             "(gone by retention, or the broker is not the one this database belongs to)"
         )
-    value = record.value or b""
-    try:
-        event: Any = orjson.loads(value)
-    except orjson.JSONDecodeError:
-        event = value.decode(errors="replace")
+    return record
+
+
+async def _next_action(mappings: MappingStore, record: Any) -> dict[str, Any] | None:
+    """What replaying the parked record would do now, to which app object (None: nothing)."""
+    decoded = decode(record.value, record.key, headers=list(record.headers))
+    if not isinstance(decoded, Accepted):
+        return None
+    event = decoded.event
+    target = target_ref(event)
+    mapping = None
+    if target is not None:
+        mapping = await mappings.get(event.companyid, str(target.object_type), target.app_id)
+    verb = next_action(event, mapped=mapping is not None)
+    if verb is None:
+        return None
     return {
-        **entry.as_dict(),
-        "key": None if record.key is None else record.key.decode(errors="replace"),
-        "timestamp": record.timestamp,
-        "headers": {name: value.decode(errors="replace") for name, value in record.headers},
-        "event": event,
+        "action": verb,
+        "object_type": None if target is None else str(target.object_type),
+        "app_id": None if target is None else target.app_id,
+        "qbd_id": None if mapping is None else mapping.qbd_id,
     }
 
 

@@ -43,13 +43,16 @@ from processors.pipeline import (
     Reader,
     Replayer,
     ResultBook,
+    StatusPoll,
+    StatusReadBack,
     Syncer,
 )
 from processors.publish import Publisher
 from processors.reference import ReferencePuller
+from processors.status_book import InvoiceStatusBook
 from processors.tracing import Tracing
 from processors.work import Work, WorkKind
-from schemas import SOURCE, EventType, parse_event, sync_requested
+from schemas import SOURCE, EventType, ReferenceList, parse_event, sync_requested
 
 __all__ = ["Service"]
 
@@ -129,6 +132,7 @@ class Service:
             self.connection,
             request_replay=self.request_replay,
             publish_sync_request=self._publish_sync_request,
+            ledger=Ledger(pool),
         )
         app = build_app(
             self.health,
@@ -168,6 +172,15 @@ class Service:
             dlq_topic=settings.dlq_topic,
             group_id=settings.group_id,
         )
+        status = StatusReadBack(
+            book=InvoiceStatusBook(pool),
+            mappings=MappingStore(pool),
+            gateway=gateway,
+            publisher=publisher,
+            topic=settings.reference_topic,
+            connection=connection,
+            reader=reader,
+        )
         ends = EndStates(
             ledger=ledger,
             attention=attention,
@@ -189,6 +202,7 @@ class Service:
             reference=ReferencePuller(
                 pool, gateway, publisher, topic=settings.reference_topic, auto_map=settings.auto_map
             ),
+            status=status,
         )
         replayer = Replayer(
             settings=settings, index=index, connection=connection, metrics=self.metrics
@@ -200,6 +214,7 @@ class Service:
             gateway=gateway,
             publisher=publisher,
             tracing=tracing,
+            status=status,
         )
 
     def _ingress(self) -> Ingress | None:
@@ -249,6 +264,8 @@ class Service:
         """Run until ``stop()``; then shut down gracefully."""
         assert self.engine is not None
         self._tasks.append(asyncio.create_task(self._catchup_loop(), name="qbd-sync-catchup"))
+        if self.settings.status_poll_interval.total_seconds() > 0:
+            self._tasks.append(asyncio.create_task(self._status_loop(), name="qbd-sync-status"))
         try:
             await self.engine.run()
         finally:
@@ -304,6 +321,42 @@ class Service:
             )
         )
         return True
+
+    def request_status(self, company: str) -> bool:
+        """Queue an invoice status pull in ``company``'s lane, if this instance owns it."""
+        home = None if self.engine is None else self.engine.home_of(company)
+        if self.engine is None or home is None:
+            return False
+        event = parse_event(
+            {
+                "specversion": "1.0",
+                "id": f"status:{company}",
+                "type": EventType.REFERENCE_PULL_REQUESTED,
+                "source": SOURCE,
+                "companyid": company,
+                "data": {"object_types": [ReferenceList.INVOICE_STATUS]},
+            }
+        )
+        self.engine.push(
+            Work(
+                kind=WorkKind.STATUS,
+                company_id=company,
+                event=event,
+                key=company.encode(),
+                home=home,
+            )
+        )
+        return True
+
+    async def _status_loop(self) -> None:
+        """Every QBD_SYNC_STATUS_POLL_INTERVAL: pull invoice status of online companies."""
+        assert self.pool is not None
+        poll = StatusPoll(
+            companies=CompanyBook(self.pool),
+            interval=self.settings.status_poll_interval,
+            request=self.request_status,
+        )
+        await poll.run_forever()
 
     async def _publish_sync_request(self, company: str) -> None:
         """Ask the instance that owns ``company`` to replay it (through the input topic)."""

@@ -30,6 +30,7 @@ class WorkKind(StrEnum):
     RELEASED = "released"  # an event that waited for a mapping which exists now
     REPLAY = "replay"  # health-check the company and run its parked work again
     REPLAYED = "replayed"  # one parked event read back from the DLQ during a replay
+    STATUS = "status"  # pull the company's invoice status from QuickBooks (the status timer)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

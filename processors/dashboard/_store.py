@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from processors.dlq_index import DlqEntry, DlqIndex, ParkedAt
+from processors.ledger import Ledger
 
 __all__ = ["DashboardStore"]
 
@@ -41,9 +42,13 @@ class DashboardStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
         self._dlq = DlqIndex(pool)
+        self._ledger = Ledger(pool)
 
     async def companies(self, limit: int = 200) -> tuple[list[dict[str, Any]], int]:
-        """Companies needing attention first (parked, most parked records), and the total."""
+        """Companies needing attention first (parked, most parked records), and the total.
+
+        Each with its synced events counted by action (created, updated, voided, ...).
+        """
         parked = await self._dlq.parked_counts()
         rows = await self._pool.fetch(
             """SELECT c.*, COALESCE(p.parked, 0) AS parked,
@@ -59,6 +64,7 @@ class DashboardStore:
             list(parked.values()),
         )
         total = int(rows[0]["total"]) if rows else 0
+        actions = await self._ledger.actions([row["company_id"] for row in rows])
         companies = [
             {
                 "company_id": row["company_id"],
@@ -74,6 +80,7 @@ class DashboardStore:
                 # The background probes of a waiting company (issue 19), else None.
                 "last_probe_at": _iso(row["last_health_check"] if _waits(row) else None),
                 "next_probe_at": _iso(row["next_catchup_at"] if _waits(row) else None),
+                "actions": actions.get(row["company_id"], {}),
             }
             for row in rows
         ]

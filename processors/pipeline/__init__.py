@@ -2,6 +2,7 @@
 
 LaneProcessor   what the engine calls; routes work by kind
 Syncer          one event to a durable end state
+AppObjects      one app object's events in order (creates before changes), its mapping's state
 CompanyConnection  the only owner of company connection state and its transitions
 Replayer        reads a company's parked records back from the DLQ, runs them in order
 IdempotentWriter, Reader  Conductor calls under the outcome policy and the ledger
@@ -9,6 +10,7 @@ EndStates, ResultBook, Parker  synced / failed / waiting / parked, results, the 
 CatchUp         the background probes of parked companies, within the probe budget
 ProbeSchedule, ProbeBudget  when to probe a parked company next; probes per second
 SetupLinks      setup links and the setup prompt (CompanyConnection uses it)
+StatusReadBack, StatusPoll  invoice status read back from QuickBooks, and its timer
 """
 
 from __future__ import annotations
@@ -17,17 +19,20 @@ from processors.pipeline.catchup import CatchUp
 from processors.pipeline.connection import NOT_CONNECTED, CompanyConnection, HealthResult
 from processors.pipeline.endstates import EndStates, mapping_code
 from processors.pipeline.lane import LaneProcessor
+from processors.pipeline.objects import AppObjects
 from processors.pipeline.parking import Parker
 from processors.pipeline.probes import ProbeBudget, ProbeSchedule
+from processors.pipeline.readback import StatusPoll, StatusReadBack, StatusReport
 from processors.pipeline.replay import Replayer, ReplayReport
 from processors.pipeline.results import ResultBook
 from processors.pipeline.setup import SETUP_LINK, SetupLinks
-from processors.pipeline.syncer import Ran, ReferenceLookup, Syncer
+from processors.pipeline.syncer import Ran, ReferenceLookup, StatusPull, Syncer
 from processors.pipeline.writer import Draft, IdempotentWriter, Reader
 
 __all__ = [
     "NOT_CONNECTED",
     "SETUP_LINK",
+    "AppObjects",
     "CatchUp",
     "CompanyConnection",
     "Draft",
@@ -45,6 +50,10 @@ __all__ = [
     "Replayer",
     "ResultBook",
     "SetupLinks",
+    "StatusPoll",
+    "StatusPull",
+    "StatusReadBack",
+    "StatusReport",
     "Syncer",
     "mapping_code",
 ]

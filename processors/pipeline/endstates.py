@@ -25,8 +25,8 @@ from processors.pipeline.connection import CompanyConnection
 from processors.pipeline.parking import Parker
 from processors.pipeline.results import ResultBook
 from processors.work import Partition, Work, WorkKind
-from processors.writes import WritePlan
-from schemas import AttentionCategory, ObjectType, Ref, SyncStatus
+from processors.writes import WritePlan, state_after
+from schemas import AttentionCategory, ObjectType, Ref, SyncAction, SyncStatus
 
 __all__ = ["EndStates", "mapping_code"]
 
@@ -85,9 +85,11 @@ class EndStates:
             qbd_object_type=result.qbd_object_type,
             qbd_id=result.qbd_id,
             attempts=result.attempts,
+            action=result.action,
             mark=False,
         )
         ref = Ref(plan.app_object_type, plan.app_id)
+        unchanged = result.action is SyncAction.UNCHANGED
         done = await self._ledger.complete(
             event.id,
             company_id=company,
@@ -95,8 +97,11 @@ class EndStates:
             app_id=ref.app_id,
             qbd_object_type=result.qbd_object_type,
             qbd_id=result.qbd_id,
-            revision_number=result.revision_number,
+            # Nothing written: the revision QuickBooks holds is not one this app left.
+            revision_number=None if unchanged else result.revision_number,
             attention_code=mapping_code(ref),
+            action=str(result.action),
+            mapping_state=str(state_after(plan)),
         )
         self._metrics.event_synced(event.type)
         if done.attention_open:
@@ -168,9 +173,18 @@ class EndStates:
         self._metrics.event_failed(event.type)
 
     async def wait(
-        self, work: Work, dependency: Ref, *, candidates: list[dict[str, Any]] | None = None
+        self,
+        work: Work,
+        dependency: Ref,
+        *,
+        candidates: list[dict[str, Any]] | None = None,
+        attention: bool = True,
     ) -> None:
-        """Keep the event in the ledger until ``dependency`` is mapped; name it to the user."""
+        """Keep the event in the ledger until ``dependency`` is mapped; name it to the user.
+
+        ``attention=False``: the dependency is on its way (an older event of the same app
+        object waits, or its create does), so there is nothing for the user to map.
+        """
         event = work.event
         await self._ledger.waiting(
             event.id,
@@ -184,7 +198,7 @@ class EndStates:
             company_id=work.company_id,
             waiting_on=f"{dependency.object_type}:{dependency.app_id}",
         )
-        if dependency.object_type in _SYNC_BY_THEMSELVES:
+        if dependency.object_type in _SYNC_BY_THEMSELVES or not attention:
             return
         developer_message = f"no mapping for {dependency.object_type} {dependency.app_id}"
         if candidates:

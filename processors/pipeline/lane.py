@@ -4,8 +4,9 @@ It routes by ``Work.kind``: events (fresh or released) go to the ``Syncer``; a r
 the catch-up timer, "Sync now" or a ``sync.requested`` event) goes to the ``Replayer``, which
 gets ``run_replayed`` to run each parked event through the same Syncer. A new event for a
 parked company that is worth a look (``Ran.look``) replays the company first, then runs
-again: written if the company is back, parked behind its work if not. Nothing below calls
-back up: the Syncer returns a ``Ran`` and this class acts on it.
+again: written if the company is back, parked behind its work if not. A status pull (the
+status timer) goes to the ``StatusReadBack``. Nothing below calls back up: the Syncer
+returns a ``Ran`` and this class acts on it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from processors.gateway import ConductorGateway
 from processors.logs import get_logger
 from processors.outcome import NormalizedError, OutcomeClass, classify, is_outage, normalize
 from processors.pipeline.connection import CompanyConnection
+from processors.pipeline.readback import StatusReadBack
 from processors.pipeline.replay import Replayer, ReplayReport
 from processors.pipeline.syncer import Syncer
 from processors.publish import Publisher
@@ -38,8 +40,10 @@ class LaneProcessor:
         gateway: ConductorGateway,
         publisher: Publisher,
         tracing: Tracing,
+        status: StatusReadBack | None = None,
     ) -> None:
         self._syncer = syncer
+        self._status = status
         self._replayer = replayer
         self._connection = connection
         self._gateway = gateway
@@ -67,6 +71,10 @@ class LaneProcessor:
     async def _process(self, work: Work) -> list[Work]:
         if work.kind is WorkKind.REPLAY:
             await self.replay(work.company_id)
+            return []
+        if work.kind is WorkKind.STATUS:
+            if self._status is not None:
+                await self._status.pull_if_online(work.company_id)
             return []
         ran = await self._syncer.run(work)
         if ran.replay:
@@ -108,9 +116,20 @@ class LaneProcessor:
         return await self._gateway.key_works()
 
     async def give_up(self, work: Work, error: BaseException) -> bool:
-        """Fail an event that keeps raising (a bug); keep waiting out outages (False)."""
+        """Fail an event that keeps raising (a bug); keep waiting out outages (False).
+
+        A status pull that keeps raising is dropped (the next tick pulls again): it is no
+        event, so there is nothing to fail.
+        """
         if is_outage(error):
             return False
+        if work.kind is WorkKind.STATUS:
+            log.error(
+                "status pull keeps failing; dropping it until the next tick",
+                company_id=work.company_id,
+                error=f"{type(error).__name__}: {error}",
+            )
+            return True
         await self._syncer.give_up(work, error)
         return True
 

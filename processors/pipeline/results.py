@@ -7,7 +7,7 @@ from processors.outcome import NormalizedError
 from processors.publish import Publisher
 from processors.tracing import Tracing
 from processors.work import Work
-from schemas import NormalizedErrorData, SyncResultData, SyncStatus
+from schemas import NormalizedErrorData, SyncAction, SyncResultData, SyncStatus
 
 __all__ = ["ResultBook", "error_data"]
 
@@ -30,9 +30,13 @@ class ResultBook:
         qbd_id: str | None = None,
         error: NormalizedError | None = None,
         attempts: int | None = None,
+        action: SyncAction | None = None,
         mark: bool = True,
     ) -> None:
-        """Publish the event's sync result; ``mark`` records that it was published."""
+        """Publish the event's sync result; ``mark`` records that it was published.
+
+        ``action`` says what a synced event did in QuickBooks (None on failure).
+        """
         if attempts is None:
             entry = await self._ledger.get(work.event.id)
             attempts = entry.attempts if entry else 0
@@ -45,6 +49,7 @@ class ResultBook:
             qbd_id=qbd_id,
             attempts=attempts,
             error=None if error is None else error_data(error),
+            action=action,
         )
         traceparent = self._tracing.traceparent(work.event.traceparent)
         await self._publisher.result(work.company_id, result, traceparent=traceparent)
@@ -61,6 +66,7 @@ class ResultBook:
             qbd_object_type=entry.qbd_object_type,
             qbd_id=entry.qbd_id,
             error=None if entry.error is None else NormalizedError.from_dict(entry.error),
+            action=None if entry.action is None else SyncAction(entry.action),
         )
 
     async def conflict(self, work: Work, entry: LedgerEntry) -> None:

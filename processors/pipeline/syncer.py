@@ -5,6 +5,10 @@
       after any unknown outcome)
       -> synced | failed | waiting_dependency | parked | halt
 
+One app object (company, object type, app id) has one QuickBooks object: a ``*.created``
+of a mapped app id updates it, and ``AppObjects`` keeps each app object's events in order
+(an update waits for its create, fails ``NOT_SYNCED`` when that create failed).
+
 Every decision about an error comes from ``OutcomePolicy`` (through the Reader and the
 writer); ``EndStates`` records the end state. What running an event did comes back as a
 ``Ran``: follow-up work for the lane, whether the company parked, whether a replay was asked.
@@ -19,6 +23,7 @@ from typing import Any, Protocol
 
 from processors.book_settings import BookSettings
 from processors.errors import Outcome, PlanError
+from processors.gateway import WriteResult
 from processors.ledger import Ledger, LedgerEntry, LedgerStatus, body_hash
 from processors.logs import get_logger
 from processors.mappings import MappingStore
@@ -26,20 +31,23 @@ from processors.matching import Suggestion
 from processors.outcome import NormalizedError
 from processors.pipeline.connection import NOT_CONNECTED, CompanyConnection
 from processors.pipeline.endstates import EndStates
+from processors.pipeline.objects import AppObjects
 from processors.pipeline.results import ResultBook
-from processors.pipeline.writer import Draft, IdempotentWriter, Reader
+from processors.pipeline.writer import DELETED_IN_QUICKBOOKS, Draft, IdempotentWriter, Reader
 from processors.preflight import preflight_error, refusals
 from processors.work import Work, WorkKind
 from processors.writes import (
     ExistingObject,
+    ObjectState,
     WritePlan,
     required_refs,
+    still_to_do,
     target_ref,
     target_resource,
 )
-from schemas import AttentionCategory, EventType, Ref, ReferenceList, SyncStatus
+from schemas import AttentionCategory, EventType, Ref, ReferenceList, SyncAction, SyncStatus
 
-__all__ = ["Ran", "ReferenceLookup", "Syncer"]
+__all__ = ["Ran", "ReferenceLookup", "StatusPull", "Syncer"]
 
 log = get_logger("sync")
 _END_USER_CHANGES = 3  # runs of one event while its company's end-user keeps changing
@@ -72,6 +80,14 @@ class ReferenceLookup(Protocol):
         ...
 
 
+class StatusPull(Protocol):
+    """What the Syncer needs of the invoice status read-back (processors.pipeline.readback)."""
+
+    async def pull(self, company_id: str, end_user_id: str) -> object:
+        """Publish what changed in QuickBooks for the company's synced invoices."""
+        ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Ran:
     """What running one event did."""
@@ -101,6 +117,7 @@ class Syncer:
         writer: IdempotentWriter,
         books: BookSettings,
         reference: ReferenceLookup | None = None,
+        status: StatusPull | None = None,
     ) -> None:
         self._ledger = ledger
         self._mappings = mappings
@@ -111,6 +128,8 @@ class Syncer:
         self._writer = writer
         self._books = books
         self._reference = reference
+        self._status = status
+        self._objects = AppObjects(ledger=ledger, mappings=mappings, ends=ends)
         self._swept: set[str] = set()
 
     def forget(self) -> None:
@@ -130,7 +149,9 @@ class Syncer:
 
     async def settle(self, work: Work) -> None:
         """Record a control event (``sync.requested``) done once its replay has run."""
-        await self._ledger.synced(work.event.id, qbd_object_type=None, qbd_id=None)
+        await self._ledger.synced(
+            work.event.id, qbd_object_type=None, qbd_id=None, action=SyncAction.UNCHANGED
+        )
         await self._ledger.result_published(work.event.id)
 
     async def give_up(self, work: Work, error: BaseException) -> None:
@@ -173,12 +194,14 @@ class Syncer:
         event = work.event
         source = work.source
         digest = body_hash(event.type, event.companyid, event.envelope.data)
+        target = target_ref(event)
         entry = await self._ledger.open(
             event_id=event.id,
             company_id=event.companyid,
             event_type=event.type,
             digest=digest,
             source=None if source is None else (source.topic, source.partition, source.offset),
+            app_object=None if target is None else (str(target.object_type), target.app_id),
         )
         if entry.body_hash != digest:
             await self._results.conflict(work, entry)
@@ -210,7 +233,7 @@ class Syncer:
         refused = refusals(work.event.data, await self._books.books(work.company_id))
         if refused:
             await self._ends.fail(work, entry.attempts, preflight_error(refused))
-            return Ran()
+            return Ran(follow_ups=await self._objects.failed(work))
         # A 404 may mean the company's end-user was deleted or replaced in Conductor: then
         # the event runs again (with the new end-user, or parked as not connected).
         for _ in range(_END_USER_CHANGES):
@@ -220,11 +243,15 @@ class Syncer:
                 failed = outcome
             except PlanError as exc:
                 await self._ends.fail(work, entry.attempts, _plan_error(exc))
-                return Ran()
+                return Ran(follow_ups=await self._objects.failed(work))
             if not await self._connection.end_user_lost(work.company_id, failed.error):
                 break
+        if failed.error.code == DELETED_IN_QUICKBOOKS:
+            await self._objects.deleted_in_quickbooks(work)
         parked = await self._ends.act(work, failed, replaying=replaying)
-        return Ran(parked=parked)
+        if parked is not None:
+            return Ran(parked=parked)
+        return Ran(follow_ups=await self._objects.failed(work))
 
     async def _write_once(self, work: Work, entry: LedgerEntry, *, replaying: bool) -> Ran:
         """Gate, draft and write; raises ``Outcome`` or ``PlanError`` when it cannot."""
@@ -250,12 +277,17 @@ class Syncer:
         drafted = await self._draft(work)
         if drafted is None:
             return Ran()
-        draft, plan = drafted
-        result = await self._writer.write(entry=entry, draft=draft, plan=plan, end_user=end_user)
+        draft, plan, state = drafted
+        if still_to_do(plan, state):
+            result = await self._writer.write(
+                entry=entry, draft=draft, plan=plan, end_user=end_user
+            )
+        else:
+            result = _done_already(plan, entry)
         return Ran(follow_ups=await self._ends.synced(work, plan, result))
 
-    async def _draft(self, work: Work) -> tuple[Draft, WritePlan] | None:
-        """The event's resolved ids and its planned write; None if it must wait.
+    async def _draft(self, work: Work) -> tuple[Draft, WritePlan, ObjectState] | None:
+        """The event's resolved ids, its planned write and its object's state; None: it waits.
 
         Raises ``PlanError`` when the event cannot become a write (before anything is sent).
         """
@@ -267,9 +299,11 @@ class Syncer:
         if missing:
             await self._ends.wait(work, missing[0])
             return None
+        mapping = None if target is None else found.get(target)
+        if target is not None and await self._objects.waits(work, target, mapped=bool(mapping)):
+            return None
         existing = None
-        if target is not None and target in found:
-            mapping = found[target]
+        if target is not None and mapping is not None:
             existing = ExistingObject(
                 mapping.qbd_id, mapping.revision_number or "", target_resource(event)
             )
@@ -280,7 +314,8 @@ class Syncer:
             if waits:
                 return None
         draft = Draft(event=event, ids={ref: found[ref].qbd_id for ref in refs})
-        return draft, draft.plan(existing)
+        state = ObjectState.ACTIVE if mapping is None else mapping.state
+        return draft, draft.plan(existing), state
 
     async def _auto_map(self, work: Work, target: Ref) -> tuple[ExistingObject | None, bool]:
         """Adopt an unambiguous exact match from the local copy of QuickBooks lists.
@@ -317,29 +352,47 @@ class Syncer:
         return ExistingObject(record.qbd_id, record.revision_number or "", resource), False
 
     async def _pull_reference(self, work: Work, entry: LedgerEntry, end_user: str) -> None:
-        """Pull QuickBooks lists in the company's lane; a transient failure resumes the pull."""
+        """Pull QuickBooks lists (and invoice status) in the company's lane.
+
+        A transient failure resumes the pull.
+        """
         assert self._reference is not None
         event: Any = work.event
-        pull = partial(
-            self._reference.pull,
-            work.company_id,
-            end_user,
-            event.data.object_types,
-            run_id=event.id,
-            request_event_id=event.id,
+        lists = [kind for kind in event.data.object_types if kind != ReferenceList.INVOICE_STATUS]
+        if lists:
+            pull = partial(
+                self._reference.pull,
+                work.company_id,
+                end_user,
+                lists,
+                run_id=event.id,
+                request_event_id=event.id,
+            )
+            await self._reader.read(pull, attempts=entry.attempts)
+        if len(lists) < len(event.data.object_types) and self._status is not None:
+            status = partial(self._status.pull, work.company_id, end_user)
+            await self._reader.read(status, attempts=entry.attempts)
+        await self._ledger.synced(
+            event.id, qbd_object_type=None, qbd_id=None, action=SyncAction.UNCHANGED
         )
-        await self._reader.read(pull, attempts=entry.attempts)
-        await self._ledger.synced(event.id, qbd_object_type=None, qbd_id=None)
-        await self._results.publish(work, status=SyncStatus.SYNCED, app_id=None)
+        await self._results.publish(
+            work, status=SyncStatus.SYNCED, app_id=None, action=SyncAction.UNCHANGED
+        )
 
     async def _mapping_set(self, work: Work) -> list[Work]:
         data: Any = work.event.data
         await self._mappings.put(
             work.company_id, str(data.object_type), data.mapped_app_id, data.qbd_id, source="user"
         )
-        await self._ledger.synced(work.event.id, qbd_object_type=None, qbd_id=data.qbd_id)
+        await self._ledger.synced(
+            work.event.id, qbd_object_type=None, qbd_id=data.qbd_id, action=SyncAction.LINKED
+        )
         await self._results.publish(
-            work, status=SyncStatus.SYNCED, app_id=data.mapped_app_id, qbd_id=data.qbd_id
+            work,
+            status=SyncStatus.SYNCED,
+            app_id=data.mapped_app_id,
+            qbd_id=data.qbd_id,
+            action=SyncAction.LINKED,
         )
         ref = Ref(data.object_type, data.mapped_app_id)
         return await self._ends.release(work.company_id, ref, home=work.home)
@@ -357,6 +410,19 @@ class Syncer:
             work.company_id, data.company_name, data.email, event_id=work.event.id
         )
         await self.settle(work)
+
+
+def _done_already(plan: WritePlan, entry: LedgerEntry) -> WriteResult:
+    """The result of a void or delete its object's state says is already done."""
+    assert plan.qbd_id is not None
+    return WriteResult(
+        qbd_object_type=plan.object_type_label,
+        qbd_id=plan.qbd_id,
+        revision_number=None,
+        ref_number=None,
+        attempts=entry.attempts,
+        action=SyncAction.UNCHANGED,
+    )
 
 
 def _plan_error(exc: PlanError) -> NormalizedError:

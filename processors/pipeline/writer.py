@@ -5,9 +5,15 @@ else raises ``Outcome`` with the policy's decision.
 
 ``IdempotentWriter`` writes one QuickBooks object per event, whatever the network does.
 Before a write the ledger says ``attempting`` in its own commit. After an earlier attempt or
-an unknown outcome (timeout, dropped connection, 5xx after sending, crash), the object is
-looked up by its ``externalId`` marker first and adopted if found; only a lookup that proves
-absence allows another write.
+an unknown outcome (timeout, dropped connection, 5xx after sending, crash), it looks before
+writing again: a create is looked up by its ``externalId`` marker and adopted if found (only
+a lookup that proves absence allows another write); a delete that finds the object gone, or
+a void that finds it void, is done; an update compares the object's current fields with
+what it sends and writes only what still differs, on the current revision.
+
+An update or void of an object deleted in QuickBooks fails with ``DELETED_IN_QUICKBOOKS``;
+a delete of an object that is already gone succeeds (``unchanged``, or ``deleted`` when an
+earlier attempt of the same event may have deleted it).
 """
 
 from __future__ import annotations
@@ -16,18 +22,36 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from processors.backoff import pause
 from processors.errors import Outcome
-from processors.gateway import ConductorGateway, WriteResult
+from processors.gateway import ConductorGateway, WriteResult, is_gone
 from processors.ledger import Ledger, LedgerEntry
 from processors.logs import get_logger
-from processors.outcome import Action, OutcomePolicy, normalize
-from processors.writes import ExistingObject, ResolvedIds, WritePlan, plan_write
-from schemas import EventData, InboundEvent
+from processors.outcome import (
+    Action,
+    Decision,
+    NormalizedError,
+    OutcomeClass,
+    OutcomePolicy,
+    normalize,
+)
+from processors.writes import (
+    TRANSACTION_RESOURCES,
+    DeletedInQuickBooks,
+    ExistingObject,
+    ResolvedIds,
+    WritePlan,
+    deleted_in_quickbooks,
+    plan_write,
+)
+from schemas import EventData, InboundEvent, SyncAction
 
-__all__ = ["Draft", "IdempotentWriter", "Reader"]
+__all__ = ["DELETED_IN_QUICKBOOKS", "Draft", "IdempotentWriter", "Reader"]
+
+DELETED_IN_QUICKBOOKS: Final = DeletedInQuickBooks.code
+"""Error code of an update or void of an object someone deleted in QuickBooks."""
 
 log = get_logger("writer")
 _T = TypeVar("_T")
@@ -83,7 +107,7 @@ class Reader:
 
 
 class IdempotentWriter:
-    """Writes under the policy and the ambiguity rule: look up before writing again."""
+    """Writes under the policy and the ambiguity rule: look before writing again."""
 
     def __init__(self, *, ledger: Ledger, gateway: ConductorGateway, reader: Reader) -> None:
         self._ledger = ledger
@@ -93,25 +117,29 @@ class IdempotentWriter:
     async def write(
         self, *, entry: LedgerEntry, draft: Draft, plan: WritePlan, end_user: str
     ) -> WriteResult:
-        """Write once; after any earlier attempt or unknown outcome, look the object up first.
+        """Write once; after any earlier attempt or unknown outcome, look first.
 
-        The result says how many attempts the event took (for its sync result).
+        Looking depends on the write (``_look``): a create is looked up by its marker, a
+        delete or void by the object's state, and a transaction update is planned again
+        against the object as QuickBooks holds it (which it always is before its first
+        attempt): when that object already holds every field, nothing is written. The result
+        says how many attempts the event took and what happened (its action).
         """
         event_id = entry.event_id
-        if plan.qbd_id and not plan.params.get("revision_number"):
+        if plan.op == "update" and not plan.stale and not plan.params.get("revision_number"):
             # Mapped by the user or an import: learn the object's revision before updating.
             found = await self._reader.once(
                 partial(self._refetched, draft, plan, end_user), attempts=entry.attempts
             )
             plan = plan if isinstance(found, _Retry) else found
-        must_look = entry.attempts > 0 and plan.op == "create"
+        look = plan.stale or entry.attempts > 0
         since = entry.attempt_started_at or datetime.now(UTC)
         transient = refetches = 0
         attempts = entry.attempts
         while True:
-            if must_look:
+            if look:
                 looked = await self._reader.once(
-                    partial(self._gateway.find_created, end_user, plan, since=since),
+                    partial(self._look, draft, plan, end_user, since=since, attempts=attempts),
                     attempts=attempts,
                     transient=transient,
                 )
@@ -119,14 +147,19 @@ class IdempotentWriter:
                     transient += 1
                     await pause(looked.delay)
                     continue
-                if looked is not None:
+                if isinstance(looked, WriteResult):
                     log.info(
-                        "adopted object written by an earlier attempt",
+                        "nothing to write: QuickBooks already holds it",
                         event_id=event_id,
                         qbd_id=looked.qbd_id,
+                        action=str(looked.action),
                     )
                     return replace(looked, attempts=attempts)
-                must_look = False
+                if isinstance(looked, WritePlan):
+                    plan = looked
+                elif looked is _GONE:
+                    raise _deleted_in_quickbooks(plan, attempts)
+                look = False
             attempts = await self._ledger.begin_attempt(event_id)
             since = datetime.now(UTC)
             try:
@@ -134,35 +167,107 @@ class IdempotentWriter:
                 return replace(result, attempts=attempts)
             except Exception as exc:
                 error = normalize(exc)
+                if plan.op != "create" and is_gone(error):
+                    if plan.op != "delete":
+                        raise _deleted_in_quickbooks(plan, attempts) from exc
+                    # Deleting what is gone succeeds; an earlier attempt of ours may have done it.
+                    return _deleted(plan, attempts, by_us=attempts > 1)
                 decision = self._reader.policy.decide(
                     error, phase="write", attempt=transient + 1, refetches=refetches
                 )
-                must_look = decision.reconcile
+                look = decision.reconcile
                 if decision.action is Action.RETRY:
                     transient += 1
                     await pause(decision.delay)
                     continue
                 if decision.action is Action.REFETCH_AND_RETRY and plan.qbd_id:
                     refetches += 1
-                    plan = await self._refetched(draft, plan, end_user)
+                    if _against_current(plan):
+                        look = True
+                    else:
+                        plan = await self._refetched(draft, plan, end_user)
                     continue
-                if must_look and decision.action is Action.PARK:
+                if look and decision.action is Action.PARK:
                     # Before parking an unknown outcome, try once to learn it.
-                    adopted = await self._lookup_quietly(end_user, plan, since)
+                    adopted = await self._lookup_quietly(draft, plan, end_user, since, attempts)
                     if adopted is not None:
                         return replace(adopted, attempts=attempts)
                 raise Outcome(decision, error, attempts) from exc
 
+    async def _look(
+        self, draft: Draft, plan: WritePlan, end_user: str, *, since: datetime, attempts: int
+    ) -> WriteResult | WritePlan | object | None:
+        """What QuickBooks holds now, before writing (again).
+
+        A transaction update: a result when the object already holds every field (an
+        earlier attempt of ours wrote them, or they were so from the start), else the plan
+        against the object's current revision, or ``_GONE`` when it was deleted. Any other
+        write: what an earlier attempt left (``landed``), or None when it did not land.
+        """
+        if not _against_current(plan):
+            return await self._gateway.landed(end_user, plan, since=since)
+        assert plan.qbd_id is not None
+        record = await self._gateway.current(end_user, plan.resource, plan.qbd_id)
+        if record is None:
+            return _GONE
+        current = ExistingObject(
+            plan.qbd_id, str(record.get("revisionNumber") or ""), plan.resource, record=record
+        )
+        fresh = draft.plan(current)
+        if not fresh.unchanged:
+            return fresh
+        return WriteResult(
+            qbd_object_type=str(record.get("objectType") or plan.object_type_label),
+            qbd_id=plan.qbd_id,
+            revision_number=current.revision_number,
+            ref_number=record.get("refNumber"),
+            action=SyncAction.UPDATED if attempts > 0 else SyncAction.UNCHANGED,
+        )
+
     async def _lookup_quietly(
-        self, end_user: str, plan: WritePlan, since: datetime
+        self, draft: Draft, plan: WritePlan, end_user: str, since: datetime, attempts: int
     ) -> WriteResult | None:
         try:
-            return await self._gateway.find_created(end_user, plan, since=since)
+            looked = await self._look(draft, plan, end_user, since=since, attempts=attempts)
         except Exception:  # noqa: BLE001 - the ledger keeps 'attempting'; replay looks again
             return None
+        return looked if isinstance(looked, WriteResult) else None
 
     async def _refetched(self, draft: Draft, plan: WritePlan, end_user: str) -> WritePlan:
         """The plan again, against the object's current revision in QuickBooks."""
         assert plan.qbd_id is not None
         existing = await self._gateway.retrieve(end_user, plan.resource, plan.qbd_id)
         return draft.plan(existing)
+
+
+_GONE: Final = object()
+"""``_look`` found no object to update: it was deleted in QuickBooks."""
+
+
+def _against_current(plan: WritePlan) -> bool:
+    """Whether the plan is a transaction update, planned against the object QuickBooks holds."""
+    return plan.op == "update" and plan.app_object_type in TRANSACTION_RESOURCES
+
+
+def _deleted(plan: WritePlan, attempts: int, *, by_us: bool) -> WriteResult:
+    assert plan.qbd_id is not None
+    return WriteResult(
+        qbd_object_type=plan.object_type_label,
+        qbd_id=plan.qbd_id,
+        revision_number=None,
+        ref_number=None,
+        attempts=attempts,
+        action=SyncAction.DELETED if by_us else SyncAction.UNCHANGED,
+    )
+
+
+def _deleted_in_quickbooks(plan: WritePlan, attempts: int) -> Outcome:
+    """The final failure of a change to an object someone deleted in QuickBooks."""
+    gone = deleted_in_quickbooks(plan)
+    error = NormalizedError(
+        type="INTEGRATION_ERROR",
+        code=gone.code,
+        message=gone.message,
+        user_facing_message=gone.user_facing_message,
+    )
+    return Outcome(Decision(Action.FAIL, OutcomeClass.DATA, attention="data"), error, attempts)

@@ -2,7 +2,8 @@
 
 An upsert creates the object (with the event's `externalId`) when there is no existing one,
 and otherwise updates it with the existing `revisionNumber` and only the fields the event
-carries: a field the event leaves out is left as it is in QuickBooks.
+carries: a field the event leaves out is left as it is in QuickBooks. `is_active` is always
+sent (default true): false makes the object inactive, true makes it active again.
 
 An item's kind picks its resource (`service` -> service items, `non_inventory` ->
 non-inventory items). QuickBooks cannot change an item's type, so an update goes to the
@@ -63,6 +64,7 @@ def plan_customer(
         phone=data.phone,
         billing_address=address(data.billing_address),
         sales_tax_code_id=optional_id(ids, ObjectType.SALES_TAX_CODE, data.sales_tax_code_id),
+        is_active=data.is_active,
     )
     op, params, marker = _upsert(fields, existing, external_id)
     return WritePlan(
@@ -87,6 +89,7 @@ def plan_vendor(
         email=data.email,
         phone=data.phone,
         billing_address=address(data.address),
+        is_active=data.is_active,
     )
     op, params, marker = _upsert(fields, existing, external_id)
     return WritePlan(
@@ -118,7 +121,9 @@ def plan_item(
     details = compact(
         posting_account_id=account, price=money(data.price), description=data.description
     )
-    fields = compact(name=data.name, sales_or_purchase_details=details or None)
+    fields = compact(
+        name=data.name, sales_or_purchase_details=details or None, is_active=data.is_active
+    )
     resource, label = ITEM_RESOURCES[data.kind]
     known = None if existing is None else existing.resource
     if known is not None and known in _ITEM_LABELS:

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from processors.markers import external_id_for
 from processors.writes.credits import plan_credit_memo
+from processors.writes.lifecycle import (
+    TRANSACTION_RESOURCES,
+    plan_change,
+    plan_delete,
+    plan_replacement,
+    plan_void,
+)
 from processors.writes.lists import ITEM_RESOURCES, plan_customer, plan_item, plan_vendor
 from processors.writes.payables import plan_bill_payment, plan_vendor_credit
 from processors.writes.plans import ExistingObject, NotAWrite, ResolvedIds, WritePlan
@@ -23,6 +30,7 @@ from processors.writes.transactions import (
 )
 from schemas.event import InboundEvent
 from schemas.inbound import (
+    DATA_MODELS,
     AccountUpserted,
     BillCreated,
     BillPaymentCreated,
@@ -39,10 +47,18 @@ from schemas.inbound import (
     VendorCreditCreated,
     VendorUpserted,
 )
-from schemas.names import EventType, ObjectType
+from schemas.names import Change, EventType, ObjectType
 from schemas.refs import EventData, Ref
 
-__all__ = ["WRITE_EVENT_TYPES", "plan_write", "required_refs", "target_ref", "target_resource"]
+__all__ = [
+    "WRITE_EVENT_TYPES",
+    "creates_of",
+    "next_action",
+    "plan_write",
+    "required_refs",
+    "target_ref",
+    "target_resource",
+]
 
 WRITE_EVENT_TYPES: frozenset[EventType] = frozenset(
     {
@@ -61,6 +77,23 @@ WRITE_EVENT_TYPES: frozenset[EventType] = frozenset(
         EventType.TERMS_UPSERTED,
         EventType.ACCOUNT_UPSERTED,
         EventType.PAYMENT_METHOD_UPSERTED,
+        EventType.INVOICE_UPDATED,
+        EventType.SALES_RECEIPT_UPDATED,
+        EventType.BILL_UPDATED,
+        EventType.PURCHASE_ORDER_UPDATED,
+        EventType.PAYMENT_UPDATED,
+        EventType.INVOICE_VOIDED,
+        EventType.SALES_RECEIPT_VOIDED,
+        EventType.BILL_VOIDED,
+        EventType.INVOICE_DELETED,
+        EventType.SALES_RECEIPT_DELETED,
+        EventType.BILL_DELETED,
+        EventType.PURCHASE_ORDER_DELETED,
+        EventType.PAYMENT_DELETED,
+        EventType.CREDIT_MEMO_UPDATED,
+        EventType.CREDIT_MEMO_VOIDED,
+        EventType.CREDIT_MEMO_DELETED,
+        EventType.VENDOR_CREDIT_DELETED,
     }
 )
 """The event types `plan_write` turns into one QuickBooks write."""
@@ -88,7 +121,7 @@ def required_refs(event: InboundEvent[EventData]) -> tuple[Ref, ...]:
 
 
 def target_ref(event: InboundEvent[EventData]) -> Ref | None:
-    """The app object the event creates or updates (look its mapping up for `existing`)."""
+    """The app object the event creates, updates, voids or deletes (its mapping: `existing`)."""
     object_type, app_id = event.data.OBJECT_TYPE, event.data.app_id
     if event.type not in WRITE_EVENT_TYPES or object_type is None or app_id is None:
         return None
@@ -96,11 +129,43 @@ def target_ref(event: InboundEvent[EventData]) -> Ref | None:
 
 
 def target_resource(event: InboundEvent[EventData]) -> str | None:
-    """The SDK resource of an upsert's object: where to retrieve its current revision."""
+    """The SDK resource of the event's own object: where to retrieve its current revision."""
     data = event.data
     if isinstance(data, ItemUpserted):
         return ITEM_RESOURCES[data.kind][0]
+    if event.type in WRITE_EVENT_TYPES and data.OBJECT_TYPE in TRANSACTION_RESOURCES:
+        return TRANSACTION_RESOURCES[data.OBJECT_TYPE][0]
     return _UPSERT_RESOURCES.get(event.type)
+
+
+def creates_of(object_type: ObjectType) -> list[str]:
+    """The event types that create an app object of ``object_type`` (``invoice.created``)."""
+    return [
+        str(event_type)
+        for event_type, model in DATA_MODELS.items()
+        if model.CHANGE is Change.CREATE and model.OBJECT_TYPE is object_type
+    ]
+
+
+_VERBS: dict[Change, str] = {
+    Change.UPDATE: "update",
+    Change.VOID: "void",
+    Change.DELETE: "delete",
+}
+
+
+def next_action(event: InboundEvent[EventData], *, mapped: bool) -> str | None:
+    """What running ``event`` now would do to its app object (``mapped``: it has one).
+
+    ``create``, ``update``, ``void``, ``delete`` or ``link`` (``mapping.set``); None for an
+    event that changes no QuickBooks object (``sync.requested``, reference pulls, ...).
+    """
+    if event.type is EventType.MAPPING_SET:
+        return "link"
+    change = event.data.CHANGE
+    if event.type not in WRITE_EVENT_TYPES or change is None:
+        return None
+    return _VERBS.get(change, "update" if mapped else "create")
 
 
 def plan_write(
@@ -109,10 +174,31 @@ def plan_write(
     """The one SDK call that applies `event` to QuickBooks.
 
     `ids` must hold every ref of `required_refs(event)` (else `UnresolvedRef`). `existing`
-    is the mapped QuickBooks object of an upsert (then the plan is an update); it is
-    ignored for transactions, which are always created. Raises `PlanError` subclasses
-    (`UnresolvedRef`, `MissingIncomeAccount`, `ListNotUpdatable`) when it cannot plan.
+    is the QuickBooks object the event's app id is mapped to: an upsert or a `*.created`
+    then updates it (one QuickBooks object per app object, whatever the event id), and an
+    update, void or delete needs it (see `processors.writes.lifecycle`). Raises `PlanError`
+    subclasses (`UnresolvedRef`, `MissingIncomeAccount`, `ListNotUpdatable`) when it cannot plan.
     """
+    data = event.data
+    change = data.CHANGE
+    if change in (Change.UPDATE, Change.VOID, Change.DELETE) and event.type in WRITE_EVENT_TYPES:
+        if existing is None:
+            raise NotAWrite(f"{event.type} needs the QuickBooks object it changes")
+        if change is Change.UPDATE:
+            return plan_change(data, ids, existing)
+        if change is Change.VOID:
+            return plan_void(data, existing)
+        return plan_delete(data, existing)
+    plan = _plan_new(event, ids, existing)
+    if change is Change.CREATE and existing is not None and plan.op == "create":
+        return plan_replacement(plan, existing)
+    return plan
+
+
+def _plan_new(
+    event: InboundEvent[EventData], ids: ResolvedIds, existing: ExistingObject | None
+) -> WritePlan:
+    """The create of a `*.created` event, or the create or update of an upsert."""
     data = event.data
     marker = external_id_for(event.id)
     if isinstance(data, InvoiceCreated):

@@ -3,6 +3,7 @@
 PlanError (processors.errors)  the event cannot be turned into a QuickBooks write
 ├── UnresolvedRef          an app id the write needs has no QuickBooks id yet (wait)
 ├── MissingIncomeAccount   a new item has no income account (final data failure)
+├── NotSynced              an update, void or delete of an object that does not exist yet
 └── NotAWrite              the event type writes nothing to QuickBooks (engine bug)
 """
 
@@ -16,13 +17,14 @@ from typing import Any, Literal
 
 from processors.errors import PlanError
 from schemas.inbound import Address
-from schemas.names import ObjectType
+from schemas.names import ObjectType, SyncAction
 from schemas.refs import Ref
 
 __all__ = [
     "ExistingObject",
     "MissingIncomeAccount",
     "NotAWrite",
+    "NotSynced",
     "Op",
     "PlanError",
     "ResolvedIds",
@@ -34,17 +36,27 @@ __all__ = [
 ResolvedIds = Mapping[Ref, str]
 """App ids already resolved to QuickBooks ids: `Ref(object_type, app_id) -> qbd_id`."""
 
-Op = Literal["create", "update"]
+Op = Literal["create", "update", "void", "delete"]
+
+_ACTIONS: dict[str, SyncAction] = {
+    "create": SyncAction.CREATED,
+    "update": SyncAction.UPDATED,
+    "void": SyncAction.VOIDED,
+    "delete": SyncAction.DELETED,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class ExistingObject:
-    """The QuickBooks object an upsert event updates: its id and current revision."""
+    """The QuickBooks object an event updates, voids or deletes: its id and current revision."""
 
     qbd_id: str
     revision_number: str
     resource: str | None = None
     """The SDK resource it lives in, when known (items: service vs non-inventory)."""
+    record: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+    """The object as QuickBooks holds it now (API JSON), when it was retrieved: a
+    transaction update is planned against it (line ids, what differs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +77,16 @@ class WritePlan:
     """The list object's name (customers, vendors, items): the lookup key of `find_created`."""
     transaction_date: date | None = None
     """The transaction's date: narrows the ambiguity scan of `find_created`."""
+    stale: bool = False
+    """Planned without QuickBooks' current copy of the object: retrieve it and plan again
+    before writing (a transaction update is always planned against the current object)."""
+    unchanged: bool = False
+    """The current object already holds every field the event sends: nothing to write."""
+
+    @property
+    def action(self) -> SyncAction:
+        """What the plan does in QuickBooks when it is written (`unchanged` when it is not)."""
+        return SyncAction.UNCHANGED if self.unchanged else _ACTIONS[self.op]
 
 
 class UnresolvedRef(PlanError):
@@ -81,6 +103,12 @@ class MissingIncomeAccount(PlanError):
     """A new item names no income account, and QuickBooks requires one."""
 
     code = "ITEM_INCOME_ACCOUNT_REQUIRED"
+
+
+class NotSynced(PlanError):
+    """An update, void or delete whose object was never created: its create failed."""
+
+    code = "NOT_SYNCED"
 
 
 class NotAWrite(PlanError):

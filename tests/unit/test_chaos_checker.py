@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from processors.markers import external_id_for
 from schemas import EventType
 from tests.chaos.kit import (
+    LIFECYCLE,
     WRITE_MIX,
     ChaosCompany,
     LedgerRow,
@@ -28,9 +29,10 @@ from tests.chaos.kit import (
     generate_workload,
     written_kind,
 )
+from tests.chaos.kit.final import expected
 
 _TOPIC = "events"
-_WRITES = list(WRITE_MIX)
+_WRITES = [t for t in WRITE_MIX if t not in LIFECYCLE]
 Event = dict[str, Any]
 Injection = Callable[[Workload, Observations, Event], Observations]
 _CLEAN = "lost 0, duplicated 0, reordered 0, wrong-company 0, untagged 0, uncommitted 0, stalled 0"
@@ -56,16 +58,33 @@ def _workload(seed: int = 7) -> Workload:
     return generate_workload(_companies(), 40, seed=seed, sync_requested_rate=0.1)
 
 
+def _app_object(event: Event) -> tuple[str, str, str] | None:
+    prefix = str(event["type"]).split(".")[0]
+    app_id = event["data"].get(f"{prefix}_id")
+    return None if app_id is None else (event["companyid"], prefix, str(app_id))
+
+
 def _perfect(workload: Workload) -> Observations:
-    """What a flawless run of ``workload`` leaves behind."""
+    """What a flawless run of ``workload`` leaves behind.
+
+    One object per app object (its first create's), none for a deleted one, each in the
+    final state its events say; every event synced with its object's id.
+    """
+    finals = expected(workload.events)
     objects: dict[str, list[QbObject]] = {c.id: [] for c in workload.companies}
+    qbd_ids: dict[tuple[str, str, str], str] = {}
     results, ledger = [], {}
     for offset, event in enumerate(workload.events):
-        qbd_id, kind = None, written_kind(event)
-        if kind is not None:
-            qbd_id = f"Q{offset}"
-            marker = external_id_for(event["id"])
-            objects[event["companyid"]].append(QbObject(qbd_id, marker, kind))
+        key, qbd_id, kind = _app_object(event), None, written_kind(event)
+        if key is not None and key in qbd_ids:
+            qbd_id = qbd_ids[key]
+        elif key is not None and kind is not None:
+            qbd_id = qbd_ids[key] = f"Q{offset}"
+            final = finals.get(key)
+            if final is None or not final.gone:
+                state = None if final is None else final.state
+                mark = external_id_for(event["id"])
+                objects[event["companyid"]].append(QbObject(qbd_id, mark, kind, state))
         if event["type"] != EventType.SYNC_REQUESTED:
             results.append(Result(event["id"], "synced", qbd_id))
         ledger[event["id"]] = LedgerRow("synced", qbd_id, (_TOPIC, 0, offset))
@@ -164,8 +183,15 @@ _INJECTIONS: dict[str, tuple[str, Injection, Callable[[Workload, Event], int]]] 
 
 
 def _targets(workload: Workload, violation: str) -> list[Event]:
-    """Events a violation can be injected at (a reorder needs an earlier write to swap with)."""
-    writes = [e for e in workload.events if written_kind(e) is not None]
+    """Events a violation can be injected at: creates whose object is in the company file
+    (a reorder needs an earlier write to swap with)."""
+    seen = _perfect(workload)
+    marks = {o.external_id for objects in seen.objects.values() for o in objects}
+    writes = [
+        e
+        for e in workload.events
+        if written_kind(e) is not None and external_id_for(e["id"]) in marks
+    ]
     if violation != "reorder":
         return writes
     firsts = {c.id: next(e for e in writes if e["companyid"] == c.id) for c in workload.companies}
@@ -184,15 +210,25 @@ def _assert_only(verdict: Any, counter: str, expected: int) -> None:
 # -- tests ------------------------------------------------------------------------------------
 
 
+def _surviving(workload: Workload) -> dict[tuple[str, str, str], str]:
+    """App object -> the list its object is in, for every app object not deleted at the end."""
+    finals = expected(workload.events)
+    first: dict[tuple[str, str, str], str] = {}
+    for event in workload.events:
+        key, kind = _app_object(event), written_kind(event)
+        if key is not None and kind is not None:
+            first.setdefault(key, kind)
+    return {key: kind for key, kind in first.items() if key not in finals or not finals[key].gone}
+
+
 def test_a_flawless_run_passes() -> None:
     """A run that did everything right is OK, with every count where it should be."""
     workload = _workload()
     verdict = check(workload, _perfect(workload))
-    kinds = Counter(k for e in workload.events if (k := written_kind(e)) is not None)
+    surviving = _surviving(workload)
+    kinds = Counter(surviving.values())
     files = {
-        c.id: Counter(
-            k for e in workload.events if e["companyid"] == c.id and (k := written_kind(e))
-        )
+        c.id: Counter(kind for key, kind in surviving.items() if key[0] == c.id)
         for c in workload.companies
     }
 
@@ -337,3 +373,97 @@ def test_commits_past_unfinished_work_are_found() -> None:
 
     assert commit_violations({(_TOPIC, 0): 3}, records, ledger) == []
     assert len(commit_violations({(_TOPIC, 0): 4}, records, ledger)) == 1
+
+
+# -- final state of each app object ------------------------------------------------------------
+
+
+def _changed_later(workload: Workload, verb: str, *, kept: bool = True) -> tuple[Event, Event]:
+    """A create and a later event of the same app object whose type ends in ``verb``.
+
+    ``kept``: only an app object still in QuickBooks at the end (not deleted afterwards).
+    """
+    finals = expected(workload.events)
+    for later in workload.events:
+        if str(later["type"]).endswith(verb) and written_kind(later) is None:
+            key = _app_object(later)
+            assert key is not None
+            if kept and finals[key].gone:
+                continue
+            create = next(e for e in workload.events if _app_object(e) == key)
+            return create, later
+    raise AssertionError(f"the workload has no {verb} event")
+
+
+def _restate(seen: Observations, create: Event, **state: str) -> Observations:
+    """The create's object, showing ``state`` instead of what it should."""
+    company, own = create["companyid"], _own(seen, create)
+    restated = replace(own, state={**dict(own.state or {}), **state})
+    return _with_file(seen, company, [restated if o == own else o for o in seen.objects[company]])
+
+
+def test_an_update_that_did_not_land_is_the_wrong_final_state() -> None:
+    """An updated transaction still showing its old memo counts as wrong_state, alone."""
+    workload = _workload()
+    create, _ = _changed_later(workload, ".updated")
+    verdict = check(workload, _restate(_perfect(workload), create, memo="the old memo"))
+
+    _assert_only(verdict, "wrong_state", 1)
+
+
+def test_a_void_that_left_the_total_is_the_wrong_final_state() -> None:
+    """A voided transaction whose total is not zero counts as wrong_state, alone."""
+    workload = _workload()
+    create, _ = _changed_later(workload, ".voided")
+    verdict = check(workload, _restate(_perfect(workload), create, total="12.34"))
+
+    _assert_only(verdict, "wrong_state", 1)
+
+
+def test_an_object_still_there_after_its_delete_is_the_wrong_final_state() -> None:
+    """A delete that synced but left the object in QuickBooks counts as wrong_state, alone."""
+    workload = _workload()
+    create, _ = _changed_later(workload, ".deleted", kept=False)
+    seen = _perfect(workload)
+    offset = workload.events.index(create)
+    left = QbObject(f"Q{offset}", external_id_for(create["id"]), written_kind(create) or "")
+    company = create["companyid"]
+    objects = list(seen.objects[company])
+    later = [n for n, o in enumerate(objects) if int(o.id.removeprefix("Q")) > offset]
+    objects.insert(later[0] if later else len(objects), left)
+    verdict = check(workload, _with_file(seen, company, objects))
+
+    _assert_only(verdict, "wrong_state", 1)
+
+
+def test_a_resend_that_wrote_a_second_object_is_a_duplicate() -> None:
+    """A re-sent create (new event id) must update the app object's one object, not add one."""
+    workload = _workload()
+    resend = next(
+        e
+        for n, e in enumerate(workload.events)
+        if e["type"] == EventType.INVOICE_CREATED
+        and any(_app_object(o) == _app_object(e) for o in workload.events[:n])
+    )
+    seen = _perfect(workload)
+    company = resend["companyid"]
+    twin = QbObject("Q-resent", external_id_for(resend["id"]), "invoices")
+    verdict = check(workload, _with_file(seen, company, [*seen.objects[company], twin]))
+
+    assert verdict.duplicated == 1
+    assert verdict.untagged == 0
+
+
+def test_a_final_state_is_only_judged_once_every_event_of_it_synced() -> None:
+    """An update still waiting is a stall, not a wrong final state."""
+    workload = _workload()
+    create, update = _changed_later(workload, ".updated")
+    seen = _restate(_perfect(workload), create, memo="the old memo")
+    waiting = replace(
+        seen,
+        ledger={**seen.ledger, update["id"]: LedgerRow("waiting_dependency")},
+        results=[r for r in seen.results if r.event_id != update["id"]],
+    )
+    verdict = check(workload, waiting)
+
+    _assert_only(verdict, "stalled", 1)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from schemas import EventType, parse_event
-from tests.chaos.kit import WRITE_MIX, ChaosCompany, Workload, generate_workload
+from tests.chaos.kit import LIFECYCLE, WRITE_MIX, ChaosCompany, Workload, generate_workload
 
 _REFERENCES = {
     "customer_id": "customer",
@@ -65,13 +65,13 @@ def test_every_written_type_is_in_the_mix_and_every_event_is_valid() -> None:
 
 
 def test_each_company_numbers_its_writes_in_publish_order() -> None:
-    """Ref numbers (transactions) and names (lists) rise with each company's sequence."""
+    """Ref numbers (transactions) and names (lists) of creates rise with each company's sequence."""
     workload = _workload()
     for company in workload.companies:
         stamps = [
             e["data"].get("ref_number") or e["data"]["name"].rsplit(" ", 1)[-1]
             for e in _of(workload, company)
-            if e["type"] in WRITE_MIX
+            if e["type"] in WRITE_MIX and e["type"] not in LIFECYCLE
         ]
 
         assert stamps == sorted(stamps, key=lambda s: s.split("-")[-1])
@@ -132,3 +132,70 @@ def test_types_narrow_the_mix() -> None:
         _workload(types={EventType.PAYMENT_RECEIVED})
     with pytest.raises(ValueError, match="longer than"):
         _workload(tag="toolong")
+
+
+def test_changes_name_only_transactions_that_exist_then() -> None:
+    """An update, void or delete names an object created earlier and not deleted since;
+    a voided one is only ever deleted afterwards."""
+    workload = generate_workload(_companies(), 120, seed=11)
+    for company in workload.companies:
+        live: set[tuple[str, str]] = set()
+        voided: set[tuple[str, str]] = set()
+        for event in _of(workload, company):
+            prefix, verb = str(event["type"]).split(".")
+            key = (prefix, str(event["data"].get(f"{prefix}_id")))
+            if verb in ("created", "received") and key not in voided:
+                live.add(key)
+                continue
+            if event["type"] not in LIFECYCLE:
+                continue
+
+            assert key in live | voided if verb == "deleted" else key in live, event["id"]
+            if verb == "voided":
+                live.discard(key)
+                voided.add(key)
+            if verb == "deleted":
+                live.discard(key)
+                voided.discard(key)
+
+
+def test_an_invoice_is_never_paid_after_it_changed() -> None:
+    """A payment applies to an invoice's total as created: never after an update or re-send."""
+    workload = generate_workload(_companies(), 120, seed=11)
+    for company in workload.companies:
+        changed: set[str] = set()
+        creates: set[str] = set()
+        for event in _of(workload, company):
+            data = event["data"]
+            if event["type"] == EventType.INVOICE_CREATED:
+                if data["invoice_id"] in creates:
+                    changed.add(data["invoice_id"])
+                creates.add(data["invoice_id"])
+            elif str(event["type"]).startswith("invoice."):
+                changed.add(data["invoice_id"])
+            elif event["type"] == EventType.PAYMENT_RECEIVED:
+                assert data["applied_to"][0]["invoice_id"] not in changed, event["id"]
+
+
+def test_every_change_of_the_mix_happens_and_invoices_are_re_sent() -> None:
+    """Each lifecycle type appears, and some invoice.created re-send an existing invoice."""
+    workload = generate_workload(_companies(), 120, seed=11)
+    types = {e["type"] for e in workload.events}
+    invoices = [
+        (e["companyid"], e["data"]["invoice_id"])
+        for e in workload.events
+        if e["type"] == EventType.INVOICE_CREATED
+    ]
+
+    assert set(LIFECYCLE) <= types
+    assert len(invoices) > len(set(invoices))
+
+
+def test_invoices_alone_are_never_re_sent() -> None:
+    """Without invoice changes in the mix, every invoice.created creates its own invoice."""
+    workload = generate_workload(_companies(), 60, seed=11, types={EventType.INVOICE_CREATED})
+    invoices = [
+        (e["companyid"], e["data"]["invoice_id"]) for e in workload.events if e["type"] in WRITE_MIX
+    ]
+
+    assert len(invoices) == len(set(invoices))

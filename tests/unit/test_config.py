@@ -32,6 +32,7 @@ def test_defaults_match_the_contract() -> None:
     assert settings.http_port == 8080
     assert settings.auth_link_expiry_mins == 1440
     assert settings.catchup_interval == timedelta(minutes=1)
+    assert settings.status_poll_interval == timedelta(minutes=15)
     assert settings.dlq_topic == "qbd.dlq"
 
 
@@ -153,3 +154,15 @@ def test_zero_probe_interval_is_rejected(monkeypatch: pytest.MonkeyPatch) -> Non
 
     with pytest.raises(ConfigError, match="QBD_SYNC_PROBE_MAX_INTERVAL"):
         load_settings(env_file=None)
+
+
+def test_a_status_poll_interval_of_zero_turns_the_read_back_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """QBD_SYNC_STATUS_POLL_INTERVAL takes a duration; 0 means no timer."""
+    monkeypatch.setenv("QBD_SYNC_STATUS_POLL_INTERVAL", "0")
+
+    assert load_settings(env_file=None).status_poll_interval == timedelta(0)
+    assert load_settings(env_file=None, status_poll_interval="90s").status_poll_interval == (
+        timedelta(seconds=90)
+    )

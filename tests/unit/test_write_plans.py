@@ -263,6 +263,7 @@ def test_new_customer_is_created_with_external_id() -> None:
             "postal_code": "62701",
             "country": "US",
         },
+        "is_active": True,
         "external_id": MARKER,
     }
 
@@ -278,6 +279,7 @@ def test_customer_update_sends_only_carried_fields() -> None:
         "id": EXISTING.qbd_id,
         "revision_number": EXISTING.revision_number,
         "name": "Jane",
+        "is_active": True,
     }
 
 
@@ -290,6 +292,7 @@ def test_new_vendor_is_created_with_its_address() -> None:
         "name": "Pipe Supply Co",
         "email": "billing@pipesupply.example",
         "billing_address": {"line1": "9 Industrial Way", "city": "Peoria", "state": "IL"},
+        "is_active": True,
         "external_id": MARKER,
     }
 
@@ -305,6 +308,7 @@ def test_vendor_update_keeps_absent_fields_out() -> None:
         "revision_number": EXISTING.revision_number,
         "name": "Pipe Supply Co",
         "email": "new@pipe.example",
+        "is_active": True,
     }
 
 
@@ -320,6 +324,7 @@ def test_service_item_is_created_with_its_income_account() -> None:
             "price": "62.50",
             "description": "Hourly consulting",
         },
+        "is_active": True,
         "external_id": MARKER,
     }
 
@@ -356,6 +361,7 @@ def test_item_update_without_account_keeps_the_account() -> None:
         "revision_number": EXISTING.revision_number,
         "name": "Widget",
         "sales_or_purchase_details": {"price": "9.5"},
+        "is_active": True,
     }
 
 
@@ -454,11 +460,14 @@ def test_transactions_carry_their_lookup_keys(
     assert plan.external_id == MARKER
 
 
-def test_transactions_ignore_an_existing_object() -> None:
-    """Transactions are always created, whatever `existing` says."""
-    plan = _plan(EventType.INVOICE_CREATED, existing=EXISTING)
+@pytest.mark.parametrize("event_type", WRITE_TYPES[:5])
+def test_a_create_of_a_mapped_app_id_updates_that_object(event_type: EventType) -> None:
+    """One QuickBooks object per app object: a `*.created` of a mapped id is an update of it."""
+    plan = _plan(event_type, existing=EXISTING)
 
-    assert (plan.op, plan.external_id) == ("create", MARKER)
+    assert (plan.op, plan.qbd_id, plan.external_id) == ("update", EXISTING.qbd_id, None)
+    assert plan.params["id"] == EXISTING.qbd_id
+    assert "external_id" not in plan.params
 
 
 def test_unresolved_ref_names_the_missing_ref() -> None:
@@ -510,12 +519,13 @@ def test_non_write_event_cannot_be_planned() -> None:
         (EventType.CUSTOMER_UPSERTED, Ref(ObjectType.CUSTOMER, "cus_1001"), "customers"),
         (EventType.VENDOR_UPSERTED, Ref(ObjectType.VENDOR, "ven_77"), "vendors"),
         (EventType.ITEM_UPSERTED, Ref(ObjectType.ITEM, "item_consulting"), "service_items"),
-        (EventType.INVOICE_CREATED, Ref(ObjectType.INVOICE, "inv_5001"), None),
+        (EventType.INVOICE_CREATED, Ref(ObjectType.INVOICE, "inv_5001"), "invoices"),
+        (EventType.BILL_VOIDED, Ref(ObjectType.BILL, "bill_301"), "bills"),
         (EventType.SYNC_REQUESTED, None, None),
     ],
 )
 def test_target_of_an_event(event_type: EventType, ref: Ref | None, resource: str | None) -> None:
-    """The event's own object, and where an upsert's current revision is retrieved from."""
+    """The event's own object, and where its current revision is retrieved from."""
     event = _event(event_type)
 
     assert (target_ref(event), target_resource(event)) == (ref, resource)

@@ -30,6 +30,7 @@ from tests.chaos.kit.kills import Kill, kill_mid_write, writes_cut
 from tests.chaos.kit.observe import Feed, ledger_statuses, observe, verify, wait_settled
 from tests.chaos.kit.process import ProcessorProcess, settings_env
 from tests.chaos.kit.workload import (
+    LIFECYCLE,
     WRITE_MIX,
     ChaosCompany,
     Workload,
@@ -38,6 +39,7 @@ from tests.chaos.kit.workload import (
 )
 
 __all__ = [
+    "LIFECYCLE",
     "OBJECT_KINDS",
     "WRITE_MIX",
     "ChaosCompany",

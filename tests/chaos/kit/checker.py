@@ -17,7 +17,13 @@ file (every type in ``OBJECT_KINDS``) and counts, each on its own:
 - ``stalled``: an event with no end state at all (no ledger row, or still attempting,
   waiting or parked), or a record still parked in the DLQ;
 - ``conflicting``: end states that disagree (two results, the ledger and the results, or
-  the ledger and QuickBooks, or an object for an event that failed).
+  the ledger and QuickBooks, or an object for an event that failed);
+- ``wrong_state``: a transaction whose events all synced but whose final state in QuickBooks
+  is not what its events say (``tests.chaos.kit.final``): the memo or total of its last
+  create, re-send, update or void, or still there after its delete.
+
+A re-sent create (same app id, new event id) updates the app object's one QuickBooks object:
+it is expected to write no object of its own, and one that does is a duplicate.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from typing import Any, Final, NamedTuple
 
 from processors.markers import external_id_for
 from schemas import EventType
+from tests.chaos.kit.final import Expected, expected
 from tests.chaos.kit.workload import Workload
 
 __all__ = [
@@ -83,6 +90,7 @@ _FAILURES: Final = (
     "uncommitted",
     "stalled",
     "conflicting",
+    "wrong_state",
 )
 
 
@@ -108,6 +116,8 @@ class QbObject:
     id: str
     external_id: str | None
     kind: str
+    state: Mapping[str, str | None] | None = field(default=None, compare=False)
+    """Its memo and total (``tests.chaos.kit.final.held``); None: not observed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,13 +171,15 @@ class Verdict:
     uncommitted: int = 0
     stalled: int = 0
     conflicting: int = 0
+    wrong_state: int = 0
     redelivered_results: int = 0  # repeated identical results (at-least-once publishing)
     idempotency_conflicts: int = 0  # an event id re-used with another body, refused
     problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """Nothing lost, duplicated, reordered, misplaced, untagged, uncommitted or stalled."""
+        """Nothing lost, duplicated, reordered, misplaced, untagged, uncommitted, stalled,
+        conflicting or left in the wrong final state."""
         return not any(getattr(self, name) for name in _FAILURES)
 
     def failures(self) -> dict[str, int]:
@@ -200,16 +212,19 @@ class _Written(NamedTuple):
     company: str
     kind: str
     app_object: tuple[str, str]  # event type, app id
+    first: bool  # the app object's first create (a later one is a re-send: an update)
 
 
 def check(workload: Workload, seen: Observations) -> Verdict:
     """Compare what happened with what must have happened; never raises on bad data."""
     verdict = Verdict(events=len(workload.events))
     written = _written(workload.events)
+    finals = expected(workload.events)
     stalled = _check_end_states(workload, seen, verdict)
     for company in workload.companies:
         _check_file(company.id, seen.objects.get(company.id, ()), written, seen, verdict)
-    _check_present(written, seen, stalled, verdict)
+    _check_present(written, finals, seen, stalled, verdict)
+    _check_finals(finals, written, seen, verdict)
     for (topic, partition), end in sorted(seen.ends.items()):
         behind = end - seen.committed.get((topic, partition), 0)
         if behind > 0:
@@ -221,14 +236,17 @@ def check(workload: Workload, seen: Observations) -> Verdict:
 def _written(events: Iterable[Mapping[str, Any]]) -> dict[str, _Written]:
     """Canonical marker -> the event whose object carries it."""
     written = {}
+    created: set[tuple[str, tuple[str, str]]] = set()
     for position, event in enumerate(events):
         kind = written_kind(event)
         if kind is None:
             continue
         app_id = str(event["data"].get(_CREATES[event["type"]][0]))
         app_object = (str(event["type"]).split(".")[0], app_id)
+        first = (event["companyid"], app_object) not in created
+        created.add((event["companyid"], app_object))
         written[marker(external_id_for(event["id"]))] = _Written(
-            position, event["id"], event["companyid"], kind, app_object
+            position, event["id"], event["companyid"], kind, app_object, first
         )
     return written
 
@@ -343,9 +361,17 @@ def _longest_ordered(positions: Iterable[int]) -> int:
 
 
 def _check_present(
-    written: Mapping[str, _Written], seen: Observations, stalled: set[str], verdict: Verdict
+    written: Mapping[str, _Written],
+    finals: Mapping[tuple[str, str, str], Expected],
+    seen: Observations,
+    stalled: set[str],
+    verdict: Verdict,
 ) -> None:
-    """Every synced event's object is in its own company's file, in the right list."""
+    """Every synced create's object is in its own company's file, in the right list.
+
+    Unless its app object was deleted since (``_check_finals`` sees to that) or the event
+    re-sent an app object that already had one.
+    """
     present = {
         (company, obj.kind, marker(obj.external_id))
         for company, objects in seen.objects.items()
@@ -356,10 +382,42 @@ def _check_present(
         row = seen.ledger.get(event.event_id)
         if event.event_id in stalled or row is None or row.status != "synced":
             continue
+        final = finals.get((event.company, *event.app_object))
+        if not event.first or (final is not None and final.gone):
+            continue
         if (event.company, event.kind, key) not in present:
             verdict.lost += 1
             where = f"{event.company}'s {event.kind}"
             verdict.note(f"{event.event_id} is synced but {where} hold no object for it")
+
+
+def _check_finals(
+    finals: Mapping[tuple[str, str, str], Expected],
+    written: Mapping[str, _Written],
+    seen: Observations,
+    verdict: Verdict,
+) -> None:
+    """Each transaction whose events all synced is in the final state its events say."""
+    held: dict[tuple[str, str, str], list[QbObject]] = defaultdict(list)
+    for company, objects in seen.objects.items():
+        for obj in objects:
+            event = written.get(marker(obj.external_id)) if obj.external_id else None
+            if event is not None and event.company == company:
+                held[(company, *event.app_object)].append(obj)
+    for key, final in finals.items():
+        rows = [seen.ledger.get(event_id) for event_id in final.event_ids]
+        if any(row is None or row.status != "synced" for row in rows):
+            continue  # not final yet, or failed: counted where it belongs
+        objects = held.get(key, [])
+        if final.gone:
+            if objects:
+                verdict.wrong_state += 1
+                verdict.note(f"{key} was deleted by {final.event_ids[-1]} yet is still there")
+            continue
+        for obj in objects[:1]:
+            if obj.state is not None and dict(obj.state) != final.state:
+                verdict.wrong_state += 1
+                verdict.note(f"{key}: QuickBooks holds {dict(obj.state)}, events say {final.state}")
 
 
 def commit_violations(

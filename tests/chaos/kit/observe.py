@@ -25,6 +25,7 @@ from tests.chaos.kit.checker import (
     Verdict,
     check,
 )
+from tests.chaos.kit.final import held
 from tests.chaos.kit.workload import ChaosCompany, Workload
 
 __all__ = ["Feed", "ledger_statuses", "observe", "verify", "wait_settled"]
@@ -126,7 +127,8 @@ async def _company_file(
     """The objects the processor wrote into the company's file, in creation order.
 
     Seeded demo objects (no ``externalId``, never created through the API) are left out;
-    within a list the simulator's order is creation order, across lists the log's.
+    within a list the simulator's order is creation order, across lists the log's. Each
+    object carries its memo and total, for the final-state check.
     """
     found: list[tuple[int, int, QbObject]] = []
     for kind in OBJECT_KINDS:
@@ -134,7 +136,9 @@ async def _company_file(
         for index, obj in enumerate(listed):
             position = created.get((company.end_user, kind, obj["id"]))
             if obj.get("externalId") or position is not None:
-                qb_object = QbObject(obj["id"], obj.get("externalId") or None, kind)
+                qb_object = QbObject(
+                    obj["id"], obj.get("externalId") or None, kind, state=held(kind, obj)
+                )
                 found.append((end if position is None else position, index, qb_object))
     return [qb_object for _, _, qb_object in sorted(found, key=lambda f: (f[0], f[1]))]
 

@@ -3,6 +3,12 @@
 Every event type the processor writes today is in the mix: customers, vendors and items
 (list objects), invoices, payments applied to an invoice of the same company published
 earlier, bills, sales receipts and purchase orders (transactions), plus ``sync.requested``.
+Transactions then live on: invoices are corrected, re-sent by an "outbox" with a new event id
+(new memo and lines), voided and deleted; bills corrected and voided; receipts voided;
+purchase orders corrected and deleted; payments deleted. A change only ever names an object
+created earlier in the same company's stream and still there (a voided one is only deleted
+after), so every event of a run can succeed; the checker computes each app object's final
+state from its events (``tests.chaos.kit.final``).
 Each company starts with ``mapping.set`` events that link the app ids the stream refers to
 (a customer, a vendor, an item and three accounts) to the seeded demo company file; later
 events may also refer to customers, vendors and items created earlier in the same stream.
@@ -23,19 +29,50 @@ from processors.devstack import DEV_SECRET_KEY
 from processors.testing import unique_name
 from schemas import EventType, example_event
 
-__all__ = ["WRITE_MIX", "ChaosCompany", "Workload", "connect_companies", "generate_workload"]
+__all__ = [
+    "LIFECYCLE",
+    "WRITE_MIX",
+    "ChaosCompany",
+    "Workload",
+    "connect_companies",
+    "generate_workload",
+]
 
 WRITE_MIX: Final[dict[EventType, float]] = {
-    EventType.CUSTOMER_UPSERTED: 0.10,
-    EventType.VENDOR_UPSERTED: 0.08,
-    EventType.ITEM_UPSERTED: 0.08,
-    EventType.INVOICE_CREATED: 0.28,
-    EventType.PAYMENT_RECEIVED: 0.12,
-    EventType.BILL_CREATED: 0.12,
-    EventType.SALES_RECEIPT_CREATED: 0.12,
-    EventType.PURCHASE_ORDER_CREATED: 0.10,
+    EventType.CUSTOMER_UPSERTED: 0.08,
+    EventType.VENDOR_UPSERTED: 0.06,
+    EventType.ITEM_UPSERTED: 0.06,
+    EventType.INVOICE_CREATED: 0.22,
+    EventType.PAYMENT_RECEIVED: 0.10,
+    EventType.BILL_CREATED: 0.10,
+    EventType.SALES_RECEIPT_CREATED: 0.10,
+    EventType.PURCHASE_ORDER_CREATED: 0.08,
+    EventType.INVOICE_UPDATED: 0.04,
+    EventType.INVOICE_VOIDED: 0.025,
+    EventType.INVOICE_DELETED: 0.025,
+    EventType.BILL_UPDATED: 0.03,
+    EventType.BILL_VOIDED: 0.025,
+    EventType.SALES_RECEIPT_VOIDED: 0.025,
+    EventType.PURCHASE_ORDER_UPDATED: 0.025,
+    EventType.PURCHASE_ORDER_DELETED: 0.025,
+    EventType.PAYMENT_DELETED: 0.03,
 }
 """The relative weight of each written event type in a generated workload."""
+
+LIFECYCLE: Final[dict[EventType, EventType]] = {
+    EventType.INVOICE_UPDATED: EventType.INVOICE_CREATED,
+    EventType.INVOICE_VOIDED: EventType.INVOICE_CREATED,
+    EventType.INVOICE_DELETED: EventType.INVOICE_CREATED,
+    EventType.BILL_UPDATED: EventType.BILL_CREATED,
+    EventType.BILL_VOIDED: EventType.BILL_CREATED,
+    EventType.SALES_RECEIPT_VOIDED: EventType.SALES_RECEIPT_CREATED,
+    EventType.PURCHASE_ORDER_UPDATED: EventType.PURCHASE_ORDER_CREATED,
+    EventType.PURCHASE_ORDER_DELETED: EventType.PURCHASE_ORDER_CREATED,
+    EventType.PAYMENT_DELETED: EventType.PAYMENT_RECEIVED,
+}
+"""Each change of an existing transaction, and the create it needs first (else made instead)."""
+
+_RESEND: Final = 0.2  # an invoice.created that re-sends an existing invoice with a new event id
 
 # App ids the setup maps to the seeded company file (the example events use these).
 _CUSTOMER: Final = "cus_1001"
@@ -151,16 +188,48 @@ class _Stream:
     vendors: list[str] = field(default_factory=lambda: [_VENDOR])
     items: list[str] = field(default_factory=lambda: [_ITEM])
     unpaid: list[tuple[str, str, Decimal]] = field(default_factory=list)  # invoice, customer, total
+    # Transactions that exist (by the object type's event prefix) and those voided since.
+    live: dict[str, list[str]] = field(default_factory=dict)
+    voided: dict[str, list[str]] = field(default_factory=dict)
+    invoice_customers: dict[str, str] = field(default_factory=dict)
+    resend_rate: float = 0.0  # how often an invoice.created re-sends an existing invoice
 
     def next(self, seq: int, event_type: EventType) -> dict[str, Any]:
         """The event at ``seq`` of this company's stream."""
-        if event_type is EventType.PAYMENT_RECEIVED and not self.unpaid:
-            event_type = EventType.INVOICE_CREATED  # nothing to pay yet
         event_id = f"{self.company}-{self.tag}-{seq:05d}"
         number = f"{self.tag}-{seq:05d}"
         app_id = f"{self.tag}_{seq:05d}"
+        if event_type in LIFECYCLE:
+            target = self._target(event_type)
+            if target is None:
+                event_type = LIFECYCLE[event_type]  # nothing to change yet: create one
+            else:
+                app_id = target
+        if event_type is EventType.PAYMENT_RECEIVED and not self.unpaid:
+            event_type = EventType.INVOICE_CREATED  # nothing to pay yet
         data = _BUILDERS[event_type](self, app_id, number)
         return _without_nulls(_event(event_type, self.company, event_id, **data))
+
+    def _target(self, event_type: EventType) -> str | None:
+        """An existing object the change can apply to (None: there is none yet)."""
+        prefix, verb = str(event_type).split(".")
+        choices = list(self.live.get(prefix, ()))
+        if verb == "deleted":
+            choices += self.voided.get(prefix, [])
+        return self.rng.choice(choices) if choices else None
+
+    def _born(self, prefix: str, app_id: str) -> None:
+        self.live.setdefault(prefix, []).append(app_id)
+
+    def _changed(self, prefix: str, app_id: str, verb: str) -> None:
+        """Record a change; a changed invoice is never paid afterwards (its total moved)."""
+        self.unpaid = [entry for entry in self.unpaid if entry[0] != f"inv_{app_id}"]
+        if verb in ("voided", "deleted") and app_id in self.live.get(prefix, []):
+            self.live[prefix].remove(app_id)
+        if verb == "voided":
+            self.voided.setdefault(prefix, []).append(app_id)
+        if verb == "deleted" and app_id in self.voided.get(prefix, []):
+            self.voided[prefix].remove(app_id)
 
     def _pick(self, choices: list[str]) -> str:
         return choices[0] if self.rng.random() < 0.5 else self.rng.choice(choices)
@@ -209,9 +278,14 @@ class _Stream:
         }
 
     def invoice_created(self, app_id: str, number: str) -> dict[str, Any]:
+        invoices = self.live.get("invoice", [])
+        if invoices and self.rng.random() < self.resend_rate:
+            return self._resent_invoice(self.rng.choice(invoices), number)
         customer = self._pick(self.customers)
         lines, total = self._lines(number)
         self.unpaid.append((f"inv_{app_id}", customer, total))
+        self._born("invoice", app_id)
+        self.invoice_customers[app_id] = customer
         return {
             "invoice_id": f"inv_{app_id}",
             "customer_id": customer,
@@ -222,8 +296,70 @@ class _Stream:
             "due_date": None,
         }
 
+    def _resent_invoice(self, app_id: str, number: str) -> dict[str, Any]:
+        """The app's outbox publishes an invoice again, corrected, under a new event id."""
+        self._changed("invoice", app_id, "created")
+        return {
+            "invoice_id": f"inv_{app_id}",
+            "customer_id": self.invoice_customers[app_id],
+            "lines": self._lines(number)[0],
+            "ref_number": number,
+            "memo": f"chaos {number} re-sent",
+            "terms_id": None,
+            "due_date": None,
+        }
+
+    def invoice_updated(self, app_id: str, number: str) -> dict[str, Any]:
+        self._changed("invoice", app_id, "updated")
+        return {
+            "invoice_id": f"inv_{app_id}",
+            "lines": self._lines(number)[0],
+            "memo": f"chaos {number} corrected",
+            "due_date": None,
+        }
+
+    def invoice_voided(self, app_id: str, number: str) -> dict[str, Any]:
+        self._changed("invoice", app_id, "voided")
+        return {"invoice_id": f"inv_{app_id}", "reason": f"chaos {number}"}
+
+    def invoice_deleted(self, app_id: str, number: str) -> dict[str, Any]:
+        self._changed("invoice", app_id, "deleted")
+        return {"invoice_id": f"inv_{app_id}"}
+
+    def bill_updated(self, app_id: str, number: str) -> dict[str, Any]:
+        self._changed("bill", app_id, "updated")
+        expense = {"account_id": _EXPENSE, "amount": str(self._money(5, 900)), "memo": number}
+        return {
+            "bill_id": f"bill_{app_id}",
+            "expense_lines": [expense],
+            "item_lines": None,
+            "ref_number": None,
+            "memo": f"chaos {number} corrected",
+        }
+
+    def bill_voided(self, app_id: str, number: str) -> dict[str, Any]:
+        self._changed("bill", app_id, "voided")
+        return {"bill_id": f"bill_{app_id}", "reason": f"chaos {number}"}
+
+    def sales_receipt_voided(self, app_id: str, number: str) -> dict[str, Any]:
+        self._changed("sales_receipt", app_id, "voided")
+        return {"sales_receipt_id": f"sr_{app_id}", "reason": f"chaos {number}"}
+
+    def purchase_order_updated(self, app_id: str, number: str) -> dict[str, Any]:
+        self._changed("purchase_order", app_id, "updated")
+        return {"purchase_order_id": f"po_{app_id}", "memo": f"chaos {number} corrected"}
+
+    def purchase_order_deleted(self, app_id: str, number: str) -> dict[str, Any]:
+        self._changed("purchase_order", app_id, "deleted")
+        return {"purchase_order_id": f"po_{app_id}"}
+
+    def payment_deleted(self, app_id: str, number: str) -> dict[str, Any]:
+        self._changed("payment", app_id, "deleted")
+        return {"payment_id": f"pay_{app_id}"}
+
     def payment_received(self, app_id: str, number: str) -> dict[str, Any]:
         invoice, customer, total = self.unpaid.pop(self.rng.randrange(len(self.unpaid)))
+        self._born("payment", app_id)
         return {
             "payment_id": f"pay_{app_id}",
             "customer_id": customer,
@@ -241,6 +377,7 @@ class _Stream:
         if self.rng.random() < 0.5:
             cost = str(self._money(1, 50))
             item_lines = [{"item_id": _ITEM, "quantity": self.rng.randint(1, 9), "cost": cost}]
+        self._born("bill", app_id)
         return {
             "bill_id": f"bill_{app_id}",
             "vendor_id": self._pick(self.vendors),
@@ -251,6 +388,7 @@ class _Stream:
         }
 
     def sales_receipt_created(self, app_id: str, number: str) -> dict[str, Any]:
+        self._born("sales_receipt", app_id)
         return {
             "sales_receipt_id": f"sr_{app_id}",
             "customer_id": self._pick(self.customers),
@@ -262,6 +400,7 @@ class _Stream:
         }
 
     def purchase_order_created(self, app_id: str, number: str) -> dict[str, Any]:
+        self._born("purchase_order", app_id)
         return {
             "purchase_order_id": f"po_{app_id}",
             "vendor_id": self._pick(self.vendors),
@@ -280,6 +419,15 @@ _BUILDERS: Final = {
     EventType.BILL_CREATED: _Stream.bill_created,
     EventType.SALES_RECEIPT_CREATED: _Stream.sales_receipt_created,
     EventType.PURCHASE_ORDER_CREATED: _Stream.purchase_order_created,
+    EventType.INVOICE_UPDATED: _Stream.invoice_updated,
+    EventType.INVOICE_VOIDED: _Stream.invoice_voided,
+    EventType.INVOICE_DELETED: _Stream.invoice_deleted,
+    EventType.BILL_UPDATED: _Stream.bill_updated,
+    EventType.BILL_VOIDED: _Stream.bill_voided,
+    EventType.SALES_RECEIPT_VOIDED: _Stream.sales_receipt_voided,
+    EventType.PURCHASE_ORDER_UPDATED: _Stream.purchase_order_updated,
+    EventType.PURCHASE_ORDER_DELETED: _Stream.purchase_order_deleted,
+    EventType.PAYMENT_DELETED: _Stream.payment_deleted,
 }
 
 
@@ -303,7 +451,9 @@ def generate_workload(
     events, companies interleaved at random as independent producers would publish them.
 
     ``types`` narrows the written event types (default: all of ``WRITE_MIX``); a payment
-    needs an earlier invoice, so payments alone are refused.
+    needs an earlier invoice, so payments alone are refused, and a change of a transaction
+    is only kept with the create it needs. Invoices are re-sent (an ``invoice.created`` of
+    an existing invoice, new event id) only when ``invoice.updated`` is in the mix too.
     """
     if len(tag) > _MAX_TAG:
         raise ValueError(f"tag {tag!r} is longer than {_MAX_TAG} characters")
@@ -312,10 +462,16 @@ def generate_workload(
         raise ValueError(f"no workload can be made of {types!r}")
     if EventType.INVOICE_CREATED not in mix:
         mix.pop(EventType.PAYMENT_RECEIVED, None)
+    for change, create in LIFECYCLE.items():
+        if create not in mix:
+            mix.pop(change, None)
+    if not mix:
+        raise ValueError(f"no workload can be made of {types!r}")
     rng = random.Random(seed)
     queues: dict[str, list[dict[str, Any]]] = {}
     for company in companies:
-        stream = _Stream(rng, company.id, tag)
+        resend = _RESEND if EventType.INVOICE_UPDATED in mix else 0.0
+        stream = _Stream(rng, company.id, tag, resend_rate=resend)
         queue = queues[company.id] = []
         for seq in range(events_per_company):
             if rng.random() < sync_requested_rate:
