@@ -130,7 +130,6 @@ class Settings(BaseSettings):
         "probe_max_interval",
         "setup_probe_interval",
         "parked_recheck_interval",
-        "status_poll_interval",
         mode="before",
     )
     @classmethod
@@ -138,6 +137,14 @@ class Settings(BaseSettings):
         duration = parse_duration(value)
         if duration <= timedelta(0):
             raise ValueError("must be longer than zero")
+        return duration
+
+    @field_validator("status_poll_interval", mode="before")
+    @classmethod
+    def _duration_or_off(cls, value: Any) -> timedelta:
+        duration = parse_duration(value)
+        if duration < timedelta(0):
+            raise ValueError("must be 0 (off) or longer")
         return duration
 
     @field_validator("conductor_secret_key")

@@ -66,6 +66,7 @@ class Company:
     committed_writes: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
+    writes_in_flight: int = 0
     denied: bool = False  # QuickBooks requests answer PERMISSION_ERROR while True
 
     def stats(self) -> dict[str, Any]:
@@ -81,6 +82,7 @@ class Company:
             "committed_writes": self.committed_writes,
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
+            "writes_in_flight": self.writes_in_flight,
         }
 
 
@@ -254,6 +256,7 @@ class Simulator:
             raise connection_error(company.state)
         async with company.lock:
             company.in_flight += 1
+            company.writes_in_flight += write
             company.max_in_flight = max(company.max_in_flight, company.in_flight)
             try:
                 delay = faults.latency_s(company.end_user_id)
@@ -264,6 +267,7 @@ class Simulator:
                 result = work(company.file)
             finally:
                 company.in_flight -= 1
+                company.writes_in_flight -= write
         outcome = Outcome()
         if write:
             company.committed_writes += 1

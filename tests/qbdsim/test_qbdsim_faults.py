@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import conductor
 import pytest
 from conductor import AsyncConductor, Conductor
 
+from processors.testing import wait_for
 from qbdsim import SimulatorServer
 
 from .conftest import API_KEY
@@ -156,3 +158,27 @@ def test_log_records_requests_in_order(
         ("GET", 502, "QBD_CONNECTION_ERROR"),
     ]
     assert log[0]["end_user_id"] == end_user
+
+
+async def test_stats_tell_a_write_in_flight_from_a_read(
+    aclient: AsyncConductor, end_user: str, sim: SimulatorServer
+) -> None:
+    """``writes_in_flight`` counts only writes being served; reads count in ``in_flight``."""
+    sim.set_faults(company_latency_ms={end_user: [400, 400]})
+
+    async def seen_while(call: Any) -> dict[str, int]:
+        task = asyncio.create_task(call)
+        stats = await asyncio.to_thread(
+            wait_for, lambda: (s := sim.stats(end_user))["in_flight"] and s, timeout=5
+        )
+        await task
+        return stats
+
+    reading = await seen_while(aclient.qbd.health_check(conductor_end_user_id=end_user))
+    writing = await seen_while(
+        aclient.qbd.customers.create(name="In flight", conductor_end_user_id=end_user)
+    )
+
+    assert (reading["in_flight"], reading["writes_in_flight"]) == (1, 0)
+    assert (writing["in_flight"], writing["writes_in_flight"]) == (1, 1)
+    assert sim.stats(end_user)["writes_in_flight"] == 0

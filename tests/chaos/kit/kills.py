@@ -117,7 +117,11 @@ async def kill_mid_write(
 async def _aim(
     connection: Any, simulator: Any, companies: Sequence[ChaosCompany], timeout: float
 ) -> bool:
-    """Wait until a company with an ``attempting`` event has a request in QuickBooks."""
+    """Wait until a company with an ``attempting`` event has a write in QuickBooks.
+
+    A write, not any request: a lifecycle event reads the object first (its revision), and a
+    kill during that read cuts no write.
+    """
     by_id = {company.id: company for company in companies}
 
     async def write_in_flight() -> bool:
@@ -128,7 +132,7 @@ async def _aim(
         )
         for row in rows:
             stats = await asyncio.to_thread(simulator.stats, by_id[row["company_id"]].end_user)
-            if stats["in_flight"] > 0:
+            if stats["writes_in_flight"] > 0:
                 return True
         return False
 
@@ -145,7 +149,7 @@ async def _quiet(simulator: Any, companies: Sequence[ChaosCompany]) -> None:
     async def idle() -> bool:
         for company in companies:
             stats = await asyncio.to_thread(simulator.stats, company.end_user)
-            if stats["in_flight"] > 0:
+            if stats["writes_in_flight"] > 0:
                 return False
         return True
 
