@@ -171,6 +171,12 @@ class SimulatorServer:
         result: dict[str, Any] = self._call("POST", "/faults", json=faults)
         return result
 
+    def faults(self) -> dict[str, Any]:
+        """The fault config now (what ``set_faults`` takes), without pending injections."""
+        config: dict[str, Any] = self._call("GET", "/faults")
+        config.pop("injections", None)
+        return config
+
     def objects(self, end_user_id: str, type: str) -> list[dict[str, Any]]:
         """Return every object of ``type`` (an API path name) in the company file."""
         result = self._call("GET", f"/companies/{end_user_id}/objects", params={"type": type})

@@ -25,6 +25,7 @@ __all__ = ["Kill", "kill_mid_write", "writes_cut"]
 
 _QUICKBOOKS: Final = "/v1/quickbooks-desktop/"
 _WRITE_METHODS: Final = frozenset({"POST", "DELETE"})
+_LONG_WRITE_MS: Final = (1200.0, 1600.0)  # a QuickBooks Desktop write, while a kill is aimed
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +90,23 @@ async def kill_mid_write(
     import asyncpg
 
     ids = [company.id for company in companies]
+    # QuickBooks takes seconds per write: the aimed companies' next writes take that long,
+    # so the kill lands inside one however loaded the machine is (a short write seen in
+    # flight could end between the aim and the process's death).
+    config = await asyncio.to_thread(simulator.faults)
+    slow = {company.end_user: _LONG_WRITE_MS for company in companies}
+    longer = {**config, "company_latency_ms": {**config["company_latency_ms"], **slow}}
+    await asyncio.to_thread(lambda: simulator.set_faults(**longer))
+    # A write sent before the change ends within the longest latency configured before it.
+    before = [config["latency_ms"], *config["company_latency_ms"].values()]
+    long_only_after = time.monotonic() + max(high for _, high in before) / 1000
     connection = await asyncpg.connect(database_url)
     try:
-        aimed = await _aim(connection, simulator, companies, timeout)
+        aimed = await _aim(connection, simulator, companies, timeout, after=long_only_after)
         signalled_at = time.time()
         process.kill()
         dead_at = time.time()
+        await asyncio.to_thread(lambda: simulator.set_faults(**config))
         await _quiet(simulator, companies)
         rows = await connection.fetch(
             "SELECT event_id FROM ledger WHERE status = 'attempting' AND company_id = ANY($1)",
@@ -102,6 +114,7 @@ async def kill_mid_write(
         )
     finally:
         await connection.close()
+        await asyncio.to_thread(lambda: simulator.set_faults(**config))
     log = await asyncio.to_thread(simulator.log)
     end_users = {company.end_user for company in companies}
     cut = writes_cut(log, end_users, signalled_at=signalled_at, dead_at=dead_at)
@@ -115,16 +128,23 @@ async def kill_mid_write(
 
 
 async def _aim(
-    connection: Any, simulator: Any, companies: Sequence[ChaosCompany], timeout: float
+    connection: Any,
+    simulator: Any,
+    companies: Sequence[ChaosCompany],
+    timeout: float,
+    *,
+    after: float,
 ) -> bool:
     """Wait until a company with an ``attempting`` event has a write in QuickBooks.
 
     A write, not any request: a lifecycle event reads the object first (its revision), and a
-    kill during that read cuts no write.
+    kill during that read cuts no write. Only from ``after`` (monotonic seconds) on.
     """
     by_id = {company.id: company for company in companies}
 
     async def write_in_flight() -> bool:
+        if time.monotonic() < after:
+            return False  # what is in flight may still be a short write sent earlier
         rows = await connection.fetch(
             "SELECT DISTINCT company_id FROM ledger"
             " WHERE status = 'attempting' AND company_id = ANY($1)",
