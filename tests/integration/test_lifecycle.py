@@ -30,13 +30,20 @@ def _invoice(books: Books, **data: Any) -> dict[str, Any]:
     return event(books, EventType.INVOICE_CREATED, terms_id=None, **data)
 
 
+async def _sync(
+    settings: Settings, results: TopicReader, stream: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Produce ``stream`` to a running processor; the sync result of each event, by event id."""
+    await produce(settings, stream)
+    return await wait_results(results, stream)
+
+
 async def _run(
     settings: Settings, results: TopicReader, stream: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Run ``stream`` through a processor; the sync result of each event, by event id."""
     async with RunningService(settings):
-        await produce(settings, stream)
-        return await wait_results(results, stream)
+        return await _sync(settings, results, stream)
 
 
 async def _parked(service: Any, company: str, count: int) -> bool:
@@ -117,11 +124,6 @@ async def test_an_accountants_memo_and_the_apps_new_lines_both_survive(
     """The app owns the fields it sends: a memo edited in QuickBooks stays after a line update."""
     books = open_books(stack)
     create = _invoice(books)
-    found = await _run(settings, results, [*books.setup(), create])
-    qbd_id = found[create["id"]]["qbd_id"]
-    stack.simulator.edit_object(
-        books.end_user, "invoices", qbd_id, memo="Checked by the accountant"
-    )
     update = event(
         books,
         EventType.INVOICE_UPDATED,
@@ -130,7 +132,13 @@ async def test_an_accountants_memo_and_the_apps_new_lines_both_survive(
         lines=[{**_LINE, "quantity": 1, "amount": "62.50"}],
     )
 
-    found = await _run(settings, results, [update])
+    async with RunningService(settings):
+        found = await _sync(settings, results, [*books.setup(), create])
+        qbd_id = found[create["id"]]["qbd_id"]
+        stack.simulator.edit_object(
+            books.end_user, "invoices", qbd_id, memo="Checked by the accountant"
+        )
+        found = await _sync(settings, results, [update])
 
     invoice = books.get("invoices", qbd_id)
     assert found[update["id"]]["action"] == "updated"
@@ -149,11 +157,13 @@ async def test_an_update_of_an_invoice_deleted_in_quickbooks_fails_with_one_atte
     """Two updates of an invoice deleted in QuickBooks: DELETED_IN_QUICKBOOKS, one attention."""
     books = open_books(stack)
     create = _invoice(books)
-    found = await _run(settings, results, [*books.setup(), create])
-    stack.simulator.delete_object(books.end_user, "invoices", found[create["id"]]["qbd_id"])
     updates = [event(books, EventType.INVOICE_UPDATED, memo=f"try {n}") for n in range(2)]
 
-    found = await _run(settings, results, updates)
+    async with RunningService(settings):
+        found = await _sync(settings, results, [*books.setup(), create])
+        qbd_id = found[create["id"]]["qbd_id"]
+        stack.simulator.delete_object(books.end_user, "invoices", qbd_id)
+        found = await _sync(settings, results, updates)
     await attention.drain()
 
     errors = [found[item["id"]]["error"] for item in updates]
@@ -345,12 +355,12 @@ async def test_an_update_parked_behind_its_create_replays_after_it(
 ) -> None:
     """The company is offline: create and update park in order and replay in order."""
     books = open_books(stack)
-    found = await _run(settings, results, books.setup())
-    stack.simulator.set_state(books.end_user, "offline")
     stream = [_invoice(books), event(books, EventType.INVOICE_UPDATED, memo="Parked too")]
     sync = event(books, EventType.SYNC_REQUESTED)
 
     async with RunningService(settings) as service:
+        await _sync(settings, results, books.setup())
+        stack.simulator.set_state(books.end_user, "offline")
         await produce(settings, stream)
         await async_wait_for(
             lambda: _parked(service, books.id, 2), timeout=60, what="both events parked"
@@ -388,9 +398,10 @@ async def test_a_credit_memo_made_in_quickbooks_and_mapped_is_updated_voided_del
 
     delete = event(books, EventType.CREDIT_MEMO_DELETED)
 
-    found = await _run(settings, results, [*books.setup(), link, *stream])
-    voided = books.get("credit-memos", memo.id)
-    deleted = await _run(settings, results, [delete])
+    async with RunningService(settings):
+        found = await _sync(settings, results, [*books.setup(), link, *stream])
+        voided = books.get("credit-memos", memo.id)
+        deleted = await _sync(settings, results, [delete])
 
     assert [found[item["id"]]["action"] for item in stream] == ["updated", "voided"]
     assert voided is not None
