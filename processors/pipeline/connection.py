@@ -339,7 +339,11 @@ class CompanyConnection:
         self, company: str, company_name: str, email: str | None, *, event_id: str | None = None
     ) -> str | None:
         """Create the company's end-user (sourceId = companyid) and publish a setup link."""
-        end_user = await self._gateway.create_end_user(company, company_name, email or "")
+        # Under the policy like every Conductor call: a 4xx (a missing field) ends the event
+        # failed through the caller's Outcome handling instead of retrying for ever.
+        end_user = await self._reader.read(
+            partial(self._gateway.create_end_user, company, company_name, email or "")
+        )
         await self._companies.set_end_user(
             company, end_user, company_name=company_name, email=email
         )

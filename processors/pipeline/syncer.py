@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
 
+import conductor
+
 from processors.errors import Outcome, PlanError
 from processors.ledger import Ledger, LedgerEntry, LedgerStatus, body_hash
 from processors.logs import get_logger
 from processors.mappings import MappingStore
 from processors.matching import Suggestion
-from processors.outcome import NormalizedError
+from processors.outcome import NormalizedError, normalize
 from processors.pipeline.connection import NOT_CONNECTED, CompanyConnection
 from processors.pipeline.endstates import EndStates
 from processors.pipeline.results import ResultBook
@@ -132,10 +134,10 @@ class Syncer:
             company_id=work.company_id,
             error=f"{type(error).__name__}: {error}",
         )
-        await self._ends.fail(
-            work,
-            0,
-            NormalizedError(
+        if isinstance(error, conductor.APIStatusError):
+            reason = normalize(error)  # Conductor's own "no", reached outside the policy
+        else:
+            reason = NormalizedError(
                 type="INTERNAL_ERROR",
                 code="PROCESSING_ERROR",
                 message=f"qbd-sync could not process this event: {type(error).__name__}: {error}",
@@ -143,8 +145,8 @@ class Syncer:
                     "This change could not be synced because of an internal error. "
                     "Our team has been notified."
                 ),
-            ),
-        )
+            )
+        await self._ends.fail(work, 0, reason)
 
     async def _sweep(self, work: Work) -> list[Work]:
         """Once per assignment, release waiting events whose mapping exists by now.
@@ -187,8 +189,7 @@ class Syncer:
         if event.type is EventType.MAPPING_SET:
             return Ran(follow_ups=await self._mapping_set(work))
         if event.type is EventType.COMPANY_CONNECT_REQUESTED:
-            await self._connect(work)
-            return Ran()
+            return await self._connect(work, entry, replaying=replaying)
         if event.type is EventType.REFERENCE_PULL_REQUESTED and self._reference is None:
             await self._ends.fail(work, entry.attempts, _unsupported(event.type))
             return Ran()
@@ -318,12 +319,37 @@ class Syncer:
         ref = Ref(data.object_type, data.mapped_app_id)
         return await self._ends.release(work.company_id, ref, home=work.home)
 
-    async def _connect(self, work: Work) -> None:
+    async def _connect(self, work: Work, entry: LedgerEntry, *, replaying: bool) -> Ran:
+        """Create the company's end-user and send the setup link; Conductor's "no" ends it."""
         data: Any = work.event.data
-        await self._connection.connect(
-            work.company_id, data.company_name, data.email, event_id=work.event.id
-        )
+        company = work.company_id
+        try:
+            # Conductor requires an email to create an end-user: say so before asking. With
+            # an end-user already there, the event only sends a fresh setup link.
+            if not data.email and await self._connection.end_user(company) is None:
+                await self._ends.fail(work, entry.attempts, _EMAIL_REQUIRED)
+                return Ran()
+            await self._connection.connect(
+                company, data.company_name, data.email, event_id=work.event.id
+            )
+        except Outcome as outcome:
+            return Ran(parked=await self._ends.act(work, outcome, replaying=replaying))
         await self.settle(work)
+        return Ran()
+
+
+_EMAIL_REQUIRED = NormalizedError(
+    type="INVALID_REQUEST_ERROR",
+    code="EMAIL_REQUIRED",
+    message=(
+        "company.connect_requested needs data.email to create the company's Conductor "
+        "end-user (Conductor requires companyName, email and sourceId); none was given"
+    ),
+    user_facing_message=(
+        "We could not start connecting QuickBooks Desktop: an email address for the company "
+        "is missing. Please add one and try again."
+    ),
+)
 
 
 def _plan_error(exc: PlanError) -> NormalizedError:

@@ -1,7 +1,9 @@
 """Reader and IdempotentWriter: Conductor calls under the outcome policy (DESIGN §4 and §5).
 
 ``Reader`` runs a read until it answers: transient failures back off and retry, everything
-else raises ``Outcome`` with the policy's decision.
+else raises ``Outcome`` with the policy's decision. An outage of our own dependencies
+(PostgreSQL, the broker) inside a read is not Conductor's answer: it goes up unchanged, for
+the engine to wait out.
 
 ``IdempotentWriter`` writes one QuickBooks object per event, whatever the network does.
 Before a write the ledger says ``attempting`` in its own commit. After an earlier attempt or
@@ -23,7 +25,7 @@ from processors.errors import Outcome
 from processors.gateway import ConductorGateway, WriteResult
 from processors.ledger import Ledger, LedgerEntry
 from processors.logs import get_logger
-from processors.outcome import Action, OutcomePolicy, normalize
+from processors.outcome import Action, OutcomePolicy, normalize, outage
 from processors.writes import ExistingObject, ResolvedIds, WritePlan, plan_write
 from schemas import EventData, InboundEvent
 
@@ -31,6 +33,7 @@ __all__ = ["Draft", "IdempotentWriter", "Reader"]
 
 log = get_logger("writer")
 _T = TypeVar("_T")
+_OWN_DEPENDENCIES = ("database", "broker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,8 @@ class Reader:
         try:
             return await action()
         except Exception as exc:
+            if outage(exc) in _OWN_DEPENDENCIES:
+                raise  # PostgreSQL or the broker, not Conductor: the engine waits it out
             error = normalize(exc)
             decision = self.policy.decide(error, phase="read", attempt=transient + 1)
             if decision.action is Action.RETRY:
@@ -144,7 +149,9 @@ class IdempotentWriter:
                     continue
                 if decision.action is Action.REFETCH_AND_RETRY and plan.qbd_id:
                     refetches += 1
-                    plan = await self._refetched(draft, plan, end_user)
+                    plan = await self._reader.read(
+                        partial(self._refetched, draft, plan, end_user), attempts=attempts
+                    )
                     continue
                 if must_look and decision.action is Action.PARK:
                     # Before parking an unknown outcome, try once to learn it.
