@@ -162,7 +162,8 @@ class Metrics:
         )
         self._lag = Gauge(
             f"{_PREFIX}consumer_lag",
-            "Records between the committed offset and the partition end.",
+            "Records on an assigned partition not yet in an end state: from the oldest unfinished "
+            "(or next unfetched) offset up to the high-water mark of the last fetch.",
             ["topic", "partition"],
             registry=r,
         )
@@ -222,6 +223,10 @@ class Metrics:
             self._lanes.depths[company_id] = depth
         else:
             self._lanes.depths.pop(company_id, None)
+
+    def set_lane_depths(self, depths: dict[str, int]) -> None:
+        """Events queued per company lane, replacing every earlier value."""
+        self._lanes.depths = {company: depth for company, depth in depths.items() if depth > 0}
 
     def clear_lane_depths(self) -> None:
         """Forget every lane (after a rebalance revoked all partitions)."""
