@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -21,7 +22,6 @@ from tests.chaos.kit import (
     connect_companies,
     generate_workload,
     kill_mid_write,
-    ledger_statuses,
     marker,
     verify,
     wait_settled,
@@ -53,19 +53,27 @@ async def test_kill_9_mid_write_and_mid_replay_loses_and_duplicates_nothing(
     sim.set_faults(latency_ms=[150, 350])
     sim.set_state(offline.end_user, "offline")  # its work parks, and is replayed mid-run
     feed = Feed(settings)
-    await feed.publish(workload.events[:-1])
+    # Published as the run goes, so every kill has work left to hit (a backlog that ran out
+    # before the last kill would leave nothing to progress and nothing in flight).
+    reserve = list(workload.events[:-1])
+    published: list[str] = []
+
+    async def top_up() -> None:
+        left = await _progressable(db, published)
+        if len(left) < _LOW_WATER and reserve:
+            batch = [reserve.pop(0) for _ in range(min(_TOP_UP, len(reserve)))]
+            await feed.publish(batch)
+            published.extend(event["id"] for event in batch)
+
+    await top_up()
     process = processors(settings)
     shots: list[Kill] = []
     violations: list[str] = []
     replay_kill = kills // 2
     for kill in range(kills):
         process.wait_log("partitions assigned", timeout=60)
-        before = _final(await ledger_statuses(stack.database_url, ids))
-
-        async def progressed(floor: int = before) -> bool:
-            return _final(await ledger_statuses(stack.database_url, ids)) > floor
-
-        await async_wait_for(progressed, timeout=60, interval=0.1, what="progress before a kill")
+        await top_up()
+        await _progress_or_stall(db, published, process)
         targets = companies
         if kill == replay_kill:
             sim.set_state(offline.end_user, "online")
@@ -87,6 +95,7 @@ async def test_kill_9_mid_write_and_mid_replay_loses_and_duplicates_nothing(
         )
         violations += _commit_violations(rows, await committed_positions(settings), settings)
         process = processors(settings)
+    await feed.publish(reserve)  # whatever the kills did not need
     await wait_settled(
         workload, settings, feed.ends, timeout=scale(120, 300), alive=lambda: process.alive
     )
@@ -109,8 +118,62 @@ async def test_kill_9_mid_write_and_mid_replay_loses_and_duplicates_nothing(
     assert {marker(m) for m in replayed} <= {marker(external_id_for(i)) for i in ids}
 
 
-def _final(statuses: dict[str, str]) -> int:
-    return sum(status in ("synced", "failed") for status in statuses.values())
+_LOW_WATER = 150  # events left to run below which the next part of the workload is published
+_TOP_UP = 250
+_WAITS = ("synced", "failed", "parked", "waiting_dependency")
+"""End states and named waits: an event in one of them has nothing left to do by itself."""
+
+
+async def _progressable(db: Any, ids: list[str]) -> dict[str, str]:
+    """Published events not yet in an end state or a named wait: id -> ledger status."""
+    rows = await db("SELECT event_id, status FROM ledger WHERE event_id = ANY($1::text[])", ids)
+    statuses = {row["event_id"]: row["status"] for row in rows}
+    return {i: statuses.get(i, "not read yet") for i in ids if statuses.get(i) not in _WAITS}
+
+
+async def _final_count(db: Any, ids: list[str]) -> int:
+    rows = await db(
+        "SELECT count(*) AS n FROM ledger WHERE event_id = ANY($1::text[])"
+        " AND status IN ('synced', 'failed')",
+        ids,
+    )
+    return int(rows[0]["n"])
+
+
+async def _progress_or_stall(db: Any, ids: list[str], process: Any) -> None:
+    """Wait for one more event to reach synced/failed; if none does in 60 s, fail saying why.
+
+    "No work left" (everything published is final, parked or waiting for a dependency) is
+    no stall: nothing can progress, so there is nothing to wait for. Work left and no
+    progress is a restarted processor that stalled: a product bug, reported with what the
+    events and their companies look like and what the processor logged.
+    """
+    before = await _final_count(db, ids)
+    if not await _progressable(db, ids):
+        print(f"no work left to progress ({before} events final); the kill goes ahead")
+        return
+
+    async def progressed() -> bool:
+        return await _final_count(db, ids) > before
+
+    try:
+        await async_wait_for(progressed, timeout=60, interval=0.1, what="progress")
+    except TimeoutError:
+        left = await _progressable(db, ids)
+        if not left:
+            return  # the last work ended in a named wait meanwhile: nothing to progress
+        companies = await db(
+            "SELECT state FROM companies WHERE company_id IN"
+            " (SELECT company_id FROM ledger WHERE event_id = ANY($1::text[]))",
+            list(left),
+        )
+        assigned = process.find_log("partitions assigned") or {}
+        raise AssertionError(
+            f"a restarted processor stalled: {len(left)} events could run and none reached"
+            f" synced/failed in 60 s; their statuses: {Counter(left.values())}; companies:"
+            f" {Counter(row['state'] for row in companies)}; assigned:"
+            f" {assigned.get('partitions')}; processor log: {process.tail(12)}"
+        ) from None
 
 
 def _commit_violations(rows: list[Any], committed: dict[int, int], settings: Any) -> list[str]:
