@@ -28,6 +28,7 @@ from tests.chaos.kit import (
 )
 
 _SEED = 20261124
+_PARTITIONS = 4
 
 
 def sync_requested(company: str) -> dict[str, Any]:
@@ -42,7 +43,7 @@ async def test_kill_9_mid_write_and_mid_replay_loses_and_duplicates_nothing(
     """SIGKILL aimed at writes in flight, again and again (one mid-replay): it still ends exact."""
     kills = scale(2, 20)
     rng = random.Random(_SEED)
-    settings = await chaos_settings(4, max_concurrent_companies=64)
+    settings = await chaos_settings(_PARTITIONS, max_concurrent_companies=64)
     companies = connect_companies(sim, scale(6, 16))
     offline = companies[0]
     workload = generate_workload(companies, scale(25, 60), seed=_SEED, sync_requested_rate=0.03)
@@ -71,7 +72,7 @@ async def test_kill_9_mid_write_and_mid_replay_loses_and_duplicates_nothing(
     violations: list[str] = []
     replay_kill = kills // 2
     for kill in range(kills):
-        process.wait_log("partitions assigned", timeout=60)
+        await _owns_every_partition(process, settings)
         await top_up()
         await _progress_or_stall(db, published, process)
         targets = companies
@@ -129,6 +130,25 @@ async def _progressable(db: Any, ids: list[str]) -> dict[str, str]:
     rows = await db("SELECT event_id, status FROM ledger WHERE event_id = ANY($1::text[])", ids)
     statuses = {row["event_id"]: row["status"] for row in rows}
     return {i: statuses.get(i, "not read yet") for i in ids if statuses.get(i) not in _WAITS}
+
+
+async def _owns_every_partition(process: Any, settings: Any) -> None:
+    """Wait until the (only) processor is assigned every input partition.
+
+    A processor started right after a kill -9 may first share the group with the dead one
+    until the broker expires its session; work on the dead one's partitions cannot move
+    until then, which is the broker's group protocol, not a stall.
+    """
+    topic = settings.input_topics[0]
+    every = sorted(f"{topic}[{n}]" for n in range(_PARTITIONS))
+
+    async def owns_all() -> bool:
+        if not process.alive:
+            raise RuntimeError(f"qbd-sync exited: {process.tail()}")
+        assigned = [e for e in process.logs() if e.get("event") == "partitions assigned"]
+        return bool(assigned) and sorted(assigned[-1]["partitions"]) == every
+
+    await async_wait_for(owns_all, timeout=90, interval=0.1, what="every partition assigned")
 
 
 async def _final_count(db: Any, ids: list[str]) -> int:
