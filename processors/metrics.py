@@ -228,12 +228,8 @@ class Metrics:
         """Events queued per company lane, replacing every earlier value."""
         self._lanes.depths = {company: depth for company, depth in depths.items() if depth > 0}
 
-    def clear_lane_depths(self) -> None:
-        """Forget every lane (after a rebalance revoked all partitions)."""
-        self._lanes.depths.clear()
-
     def set_consumer_lag(self, topic: str, partition: int, lag: int) -> None:
-        """Records not yet committed on one assigned partition."""
+        """Records of one assigned partition not yet in an end state (see the engine)."""
         self._lag.labels(topic, str(partition)).set(max(0, lag))
 
     def forget_partition(self, topic: str, partition: int) -> None:

@@ -29,6 +29,7 @@ from tests.chaos.kit import (
 
 _SEED = 20261124
 _PARTITIONS = 4
+_SLOW = [1000, 1500]  # ms per request to the replayed company's file during the replay kill
 
 
 def sync_requested(company: str) -> dict[str, Any]:
@@ -51,7 +52,8 @@ async def test_kill_9_mid_write_and_mid_replay_loses_and_duplicates_nothing(
     workload = workload + Workload((offline,), (replay_request,))
     ids = [event["id"] for event in workload.events]
     # Writes slow enough (QuickBooks takes seconds) that a kill aimed at one lands inside it.
-    sim.set_faults(latency_ms=[150, 350])
+    latency = [150, 350]
+    sim.set_faults(latency_ms=latency)
     sim.set_state(offline.end_user, "offline")  # its work parks, and is replayed mid-run
     feed = Feed(settings)
     # Published as the run goes, so every kill has work left to hit (a backlog that ran out
@@ -77,6 +79,9 @@ async def test_kill_9_mid_write_and_mid_replay_loses_and_duplicates_nothing(
         await _progress_or_stall(db, published, process)
         targets = companies
         if kill == replay_kill:
+            # One company's writes, one at a time: slower ones, so the kill aimed at one is
+            # not late for it (the aim and the kill take some tens of milliseconds).
+            sim.set_faults(latency_ms=latency, company_latency_ms={offline.end_user: _SLOW})
             sim.set_state(offline.end_user, "online")
             await feed.publish([replay_request])
 
@@ -88,6 +93,7 @@ async def test_kill_9_mid_write_and_mid_replay_loses_and_duplicates_nothing(
             targets = [offline]  # the replay's own writes
         await asyncio.sleep(rng.uniform(0.0, 1.5))  # hold: which write is hit stays random
         shots.append(await kill_mid_write(process, sim, stack.database_url, targets))
+        sim.set_faults(latency_ms=latency)
         rows = await db(
             "SELECT l.event_id, l.status, l.source_topic, l.source_partition, l.source_offset,"
             " EXISTS(SELECT 1 FROM dlq_index d WHERE d.event_id = l.event_id) AS in_dlq"
