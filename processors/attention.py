@@ -1,9 +1,14 @@
 """AttentionBook: at most one open needs-attention item per company and code, never a flood.
 
-The first occurrence opens the item and publishes ``qbd.attention.needed``; repeats only
-raise ``occurrences`` and ``last_seen`` (and remember up to 100 affected event ids). A fresh
-setup link on an open item is published again (the user needs the new link). When the cause
-clears, ``resolve`` closes it and publishes ``qbd.attention.resolved`` with the totals.
+The first occurrence opens the item and publishes ``qbd.attention.needed`` (``revision`` 1);
+repeats of the same cause only raise ``occurrences`` and ``last_seen`` (and remember up to
+100 affected event ids) and publish nothing. When the user-facing message changes on an open
+item (every QuickBooks connection problem shares ``QBD_CONNECTION_ERROR``: a dialog closed,
+now permissions were reset), or a fresh setup link comes, the item is published again with
+the new message and ``revision`` one higher, so the user never follows stale advice.
+Consumers keep, per (company, code), the item with the highest ``revision``; an equal
+revision is a redelivery. When the cause clears, ``resolve`` closes it and publishes
+``qbd.attention.resolved`` with the totals.
 
 Publishing is at least once: the row remembers what was published, so a publish that failed
 (broker away, crash) goes out when the same company's work runs again.
@@ -25,6 +30,27 @@ _MAX_EVENT_IDS = 100
 PARKING_CATEGORIES = (AttentionCategory.CONNECTION, AttentionCategory.SETUP)
 """Attention categories that mean "the company is parked"; a successful replay resolves them."""
 
+# An open item changes when the user must be told something new: another message, or a
+# fresh setup link. A repeat of the same message is only counted.
+_CHANGED = """(EXCLUDED.user_facing_message IS DISTINCT FROM attention.user_facing_message
+               OR (EXCLUDED.auth_flow_url IS NOT NULL
+                   AND EXCLUDED.auth_flow_url IS DISTINCT FROM attention.auth_flow_url))"""
+_RAISE = f"""INSERT INTO attention (company_id, code, category, user_facing_message,
+                                    developer_message, auth_flow_url, event_ids)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (company_id, code) WHERE resolved_at IS NULL DO UPDATE
+                SET occurrences = attention.occurrences + 1, last_seen = now(),
+                    revision = attention.revision + CASE WHEN {_CHANGED} THEN 1 ELSE 0 END,
+                    needed_published = attention.needed_published AND NOT {_CHANGED},
+                    developer_message = CASE WHEN {_CHANGED} THEN EXCLUDED.developer_message
+                                             ELSE attention.developer_message END,
+                    user_facing_message = EXCLUDED.user_facing_message,
+                    auth_flow_url = COALESCE(EXCLUDED.auth_flow_url, attention.auth_flow_url),
+                    event_ids = CASE WHEN cardinality(attention.event_ids) < $8
+                                     THEN attention.event_ids || EXCLUDED.event_ids
+                                     ELSE attention.event_ids END
+             RETURNING *, (xmax = 0) AS opened"""  # noqa: S608 - constants only, no input
+
 
 @dataclass(frozen=True, slots=True)
 class Cause:
@@ -45,22 +71,13 @@ class AttentionBook:
         self._publisher = publisher
 
     async def raise_(self, company_id: str, cause: Cause, event_id: str | None = None) -> bool:
-        """Count one occurrence of ``cause``; publish only when it opens. True if it opened."""
+        """Count one occurrence of ``cause``; publish when it opens or its message changed.
+
+        True if it opened.
+        """
         ids = [event_id] if event_id else []
         row = await self._pool.fetchrow(
-            """INSERT INTO attention (company_id, code, category, user_facing_message,
-                                      developer_message, auth_flow_url, event_ids)
-               VALUES ($1, $2, $3, $4, $5, $6, $7)
-               ON CONFLICT (company_id, code) WHERE resolved_at IS NULL DO UPDATE
-                  SET occurrences = attention.occurrences + 1, last_seen = now(),
-                      auth_flow_url = COALESCE(EXCLUDED.auth_flow_url, attention.auth_flow_url),
-                      needed_published = attention.needed_published AND (
-                          EXCLUDED.auth_flow_url IS NULL
-                          OR EXCLUDED.auth_flow_url IS NOT DISTINCT FROM attention.auth_flow_url),
-                      event_ids = CASE WHEN cardinality(attention.event_ids) < $8
-                                       THEN attention.event_ids || EXCLUDED.event_ids
-                                       ELSE attention.event_ids END
-               RETURNING *, (xmax = 0) AS opened""",
+            _RAISE,
             company_id,
             cause.code,
             str(cause.category),
@@ -74,6 +91,13 @@ class AttentionBook:
         if not row["needed_published"]:
             await self._publish_needed(company_id, row)
         return bool(row["opened"])
+
+    async def open_count(self) -> int:
+        """How many items are open, over every company (one indexed count)."""
+        count = await self._pool.fetchval(
+            "SELECT count(*) FROM attention WHERE resolved_at IS NULL"
+        )
+        return int(count or 0)
 
     async def count(self, company_id: str, event_id: str, categories: Iterable[str]) -> bool:
         """Count one more event affected by the company's open item of ``categories``.
@@ -155,4 +179,5 @@ def _data(row: asyncpg.Record) -> AttentionData:
         occurrences=row["occurrences"],
         first_seen=row["first_seen"],
         last_seen=row["last_seen"],
+        revision=row["revision"],
     )

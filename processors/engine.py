@@ -7,6 +7,11 @@ up to the lowest record not yet in a durable end state (``OffsetTracker``). Abov
 ``MAX_IN_FLIGHT`` records held, fetching pauses. On revoke, queued work of the revoked
 partitions is dropped, running work gets a grace period, and commits stop at the frontier;
 the next owner re-reads the rest and the ledger keeps writes from happening twice.
+
+Work that fails because a dependency is away (``processors.outcome.outage``) waits it out
+in its lane, reported through ``on_wait`` for readiness; any other failure repeated
+``_GIVE_UP_AFTER`` times is handed to ``give_up``. Consumer lag and lane depths go to the
+metrics with every commit tick.
 """
 
 from __future__ import annotations
@@ -26,19 +31,27 @@ from aiokafka.partitioner import DefaultPartitioner
 from processors.backoff import Backoff, pause
 from processors.config import Settings
 from processors.errors import Halted
+from processors.health import Component
 from processors.intake import Accepted, decode
 from processors.kafka import client_options
 from processors.lanes import LaneScheduler
 from processors.logs import get_logger
 from processors.metrics import Metrics
 from processors.offsets import OffsetTracker
+from processors.outcome import outage
 from processors.work import Partition, RejectedRecord, SourcePosition, Work, WorkKind
 
-__all__ = ["Engine", "WorkProcessor"]
+__all__ = ["Engine", "WaitReport", "WorkProcessor"]
 
 log = get_logger("engine")
 _COMMIT_INTERVAL = 0.5
 _GIVE_UP_AFTER = 5
+# A lane waiting out an outage tries again at least this often, so it notices (and readiness
+# reports) the recovery well within the 15 s CONTRACT section 5a promises.
+_WAIT_CAP = 10.0
+
+WaitReport = Callable[[Component, str | None], None]
+"""``on_wait(component, detail)``: work started waiting out an outage; detail None: it ended."""
 
 
 class WorkProcessor(Protocol):
@@ -90,6 +103,7 @@ class Engine:
         *,
         on_heartbeat: Callable[[], None] = lambda: None,
         on_halt: Callable[[str | None], None] = lambda _reason: None,
+        on_wait: WaitReport = lambda _component, _detail: None,
         revoke_grace: float = 20.0,
         metrics: Metrics | None = None,
         work_backoff: Backoff | None = None,
@@ -98,9 +112,10 @@ class Engine:
         self._processor = processor
         self._on_heartbeat = on_heartbeat
         self._on_halt = on_halt
+        self._on_wait = on_wait
         self._revoke_grace = revoke_grace
         self._metrics = metrics
-        self._work_backoff = work_backoff or Backoff(initial=0.5, cap=30.0)
+        self._work_backoff = work_backoff or Backoff(initial=0.5, cap=_WAIT_CAP)
         self.offsets: OffsetTracker[TopicPartition] = OffsetTracker()
         self.lanes: LaneScheduler[str, Work] = LaneScheduler(settings.max_concurrent_companies)
         self._running: dict[asyncio.Task[None], Work] = {}
@@ -264,34 +279,48 @@ class Engine:
     ) -> Any:
         """Run ``action`` until it succeeds: halts wait for the key, other errors back off.
 
-        Outages (PostgreSQL restarting, broker away) keep the lane where it is, so order
-        holds and nothing is lost; the offset stays uncommitted meanwhile. After
-        ``_GIVE_UP_AFTER`` failures ``give_up`` may end the work (a bug, not an outage),
-        so one broken event cannot hold its partition's commits back for ever.
+        Outages (PostgreSQL restarting or refusing connections, a deadlock, the broker away)
+        keep the lane where it is, so order holds and nothing is lost; the offset stays
+        uncommitted and readiness says what is awaited meanwhile. Any other failure, after
+        ``_GIVE_UP_AFTER`` tries, goes to ``give_up``, which may end the work (a bug), so one
+        broken event cannot hold its partition's commits back for ever.
         """
-        backoff = self._work_backoff
         attempt = 0
-        while True:
-            try:
-                return await action()
-            except Halted as halt:
-                await self._halted(halt.reason)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - any failure here must not lose the record
-                attempt += 1
-                if give_up is not None and attempt >= _GIVE_UP_AFTER:
-                    with contextlib.suppress(Exception):
-                        if await give_up(exc):
-                            return []
-                delay = backoff.delay(attempt, random.random())
-                log.warning(
-                    "work failed, will retry",
-                    error=f"{type(exc).__name__}: {exc}",
-                    attempt=attempt,
-                    retry_in=round(delay, 2),
-                )
-                await pause(delay)
+        waiting: Component | None = None
+        try:
+            while True:
+                try:
+                    return await action()
+                except Halted as halt:
+                    await self._halted(halt.reason)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - any failure here must not lose the record
+                    attempt += 1
+                    error = f"{type(exc).__name__}: {exc}"
+                    away = outage(exc)
+                    if away != waiting:
+                        if waiting is not None:
+                            self._on_wait(waiting, None)
+                        if away is not None:
+                            self._on_wait(away, error)
+                        waiting = away
+                    if away is None and give_up is not None and attempt >= _GIVE_UP_AFTER:
+                        with contextlib.suppress(Exception):
+                            if await give_up(exc):
+                                return []
+                    delay = self._work_backoff.delay(attempt, random.random())
+                    log.warning(
+                        "work failed, will retry" if away is None else "waiting out an outage",
+                        error=error,
+                        dependency=away,
+                        attempt=attempt,
+                        retry_in=round(delay, 2),
+                    )
+                    await pause(delay)
+        finally:
+            if waiting is not None:
+                self._on_wait(waiting, None)
 
     async def _halted(self, reason: str) -> None:
         """Stop fetching and dispatching until the Conductor key works again."""
@@ -322,6 +351,22 @@ class Engine:
         while True:
             await asyncio.sleep(_COMMIT_INTERVAL)
             await self.commit()
+            self._report()
+
+    def _report(self) -> None:
+        """Lag per assigned partition and queued work per lane, for the metrics.
+
+        A partition's end is the high-water mark of the consumer's own last fetch of it:
+        brokers such as Tansu answer ListOffsets wrongly, fetch responses rightly.
+        """
+        if self._metrics is None:
+            return
+        for tp in self._consumer.assignment():
+            end = self._consumer.highwater(tp)
+            if end is not None:  # None: not fetched yet, nothing known about its end
+                lag = self.offsets.lag(tp, end)
+                self._metrics.set_consumer_lag(tp.topic, tp.partition, lag)
+        self._metrics.set_lane_depths(self.lanes.depths())
 
     async def commit(self, only: set[TopicPartition] | None = None) -> None:
         """Commit every partition's safe position (or only those in ``only``)."""
@@ -357,6 +402,8 @@ class Engine:
         await self.commit(only=revoked)
         for tp in revoked:
             self.offsets.forget(tp)
+            if self._metrics is not None:
+                self._metrics.forget_partition(tp.topic, tp.partition)
         log.info(
             "partitions revoked",
             partitions=len(revoked),

@@ -8,8 +8,11 @@ Pure state, no I/O; the engine reports into it and ``GET /healthz`` / ``GET /rea
   ``liveness_timeout_s``. A loop stuck on a deadlock or a blocking call stops beating, the
   liveness probe fails and the orchestrator restarts the pod; nothing is lost because offsets
   were not committed past unfinished work.
-- **ready** means every component is ok and the processor is not halted. Components start
-  "not checked yet" (not ready) until the engine first reports them.
+- **ready** means every component is ok, no work is waiting out an outage, and the processor
+  is not halted. Components start "not checked yet" (not ready) until first reported; the
+  readiness probes (``processors.readiness``) report the broker and PostgreSQL every few
+  seconds, and the engine reports work that waits out a dependency (a deadlock, too many
+  connections, the broker away) for as long as it waits.
 - **halted** means the processor stopped consuming because Conductor rejected our own key
   (DESIGN.md section 5, `configuration`): not ready, with that reason, until ``resume()``.
 
@@ -83,6 +86,7 @@ class Health:
             name: ComponentState(False, "not checked yet", started) for name in COMPONENTS
         }
         self._halt: _Halt | None = None
+        self._waits: dict[Component, tuple[int, str]] = {}
 
     # Liveness
 
@@ -114,6 +118,19 @@ class Health:
         """The current state of ``component``."""
         return self._components[component]
 
+    def waiting(self, component: Component, detail: str) -> None:
+        """One piece of work started waiting out an outage of ``component`` (not ready)."""
+        count, _ = self._waits.get(component, (0, ""))
+        self._waits[component] = (count + 1, _one_line(detail))
+
+    def waited(self, component: Component) -> None:
+        """One wait on ``component`` is over (the work went through, or ended)."""
+        count, detail = self._waits.get(component, (0, ""))
+        if count <= 1:
+            self._waits.pop(component, None)
+        else:
+            self._waits[component] = (count - 1, detail)
+
     def halted(self, reason: str) -> None:
         """Record that consuming stopped because our Conductor key was rejected."""
         if self._halt is None:
@@ -132,14 +149,22 @@ class Health:
 
     @property
     def ready(self) -> bool:
-        """Whether every component is ok and the processor is not halted."""
-        return self._halt is None and all(state.ok for state in self._components.values())
+        """Whether every component is ok, nothing waits out an outage and nothing is halted."""
+        return (
+            self._halt is None
+            and not self._waits
+            and all(state.ok for state in self._components.values())
+        )
 
     def problems(self) -> list[str]:
         """One line per reason the processor is not ready (empty when ready)."""
         found = [] if self._halt is None else [f"halted: {self._halt.reason}"]
         found += [
             f"{name}: {state.detail}" for name, state in self._components.items() if not state.ok
+        ]
+        found += [
+            f"{name}: {count} waiting out an outage: {detail}"
+            for name, (count, detail) in self._waits.items()
         ]
         return found
 
@@ -155,6 +180,10 @@ class Health:
             if self._halt is None
             else {"reason": self._halt.reason, "since": self._halt.since.isoformat()},
             "components": {name: state.as_dict() for name, state in self._components.items()},
+            "waiting": {
+                name: {"count": count, "detail": detail}
+                for name, (count, detail) in self._waits.items()
+            },
             "problems": self.problems(),
         }
 

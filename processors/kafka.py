@@ -210,7 +210,11 @@ async def read_positions(
     if not pending:
         return
     consumer = _reader(settings)
-    await consumer.start()
+    try:
+        await consumer.start()
+    except KafkaError as exc:
+        await consumer.stop()
+        raise DependencyUnavailable(f"cannot read back parked records: {exc}") from exc
     try:
         consumer.assign(list(pending))
         for tp, (low, _) in pending.items():
@@ -230,5 +234,8 @@ async def read_positions(
             for tp in list(pending):
                 if not batch.get(tp) and await consumer.position(tp) >= ends[tp]:
                     pending.pop(tp)  # the rest is gone from the topic (retention)
+    except KafkaError as exc:
+        # Wrapped so the engine knows the broker is away and waits, rather than failing.
+        raise DependencyUnavailable(f"cannot read back parked records: {exc}") from exc
     finally:
         await consumer.stop()

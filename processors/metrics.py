@@ -162,7 +162,8 @@ class Metrics:
         )
         self._lag = Gauge(
             f"{_PREFIX}consumer_lag",
-            "Records between the committed offset and the partition end.",
+            "Records on an assigned partition not yet in an end state: from the oldest unfinished "
+            "(or next unfetched) offset up to the high-water mark of the last fetch.",
             ["topic", "partition"],
             registry=r,
         )
@@ -223,12 +224,12 @@ class Metrics:
         else:
             self._lanes.depths.pop(company_id, None)
 
-    def clear_lane_depths(self) -> None:
-        """Forget every lane (after a rebalance revoked all partitions)."""
-        self._lanes.depths.clear()
+    def set_lane_depths(self, depths: dict[str, int]) -> None:
+        """Events queued per company lane, replacing every earlier value."""
+        self._lanes.depths = {company: depth for company, depth in depths.items() if depth > 0}
 
     def set_consumer_lag(self, topic: str, partition: int, lag: int) -> None:
-        """Records not yet committed on one assigned partition."""
+        """Records of one assigned partition not yet in an end state (see the engine)."""
         self._lag.labels(topic, str(partition)).set(max(0, lag))
 
     def forget_partition(self, topic: str, partition: int) -> None:

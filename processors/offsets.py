@@ -132,6 +132,15 @@ class OffsetTracker(Generic[K]):
             return None
         return log.queue[0]
 
+    def lag(self, tp: K, end: int) -> int:
+        """Records of ``tp`` before ``end`` not yet finished: from the oldest unfinished (or
+        the next after the last fetched) up to ``end``; 0 when ``tp`` is not tracked."""
+        log = self._logs.get(tp)
+        if log is None or log.last is None:
+            return 0
+        start = log.queue[0] if log.queue else log.last + 1
+        return max(0, end - start)
+
     def partitions(self) -> list[K]:
         """The partitions currently tracked."""
         return list(self._logs)

@@ -27,6 +27,7 @@ import httpx
 
 from processors.backoff import Backoff
 from processors.errors import DependencyUnavailable
+from processors.health import Component
 
 __all__ = [
     "Action",
@@ -39,6 +40,7 @@ __all__ = [
     "classify",
     "is_outage",
     "normalize",
+    "outage",
 ]
 
 Phase = Literal["read", "write"]
@@ -171,25 +173,56 @@ def normalize(exc: BaseException, *, now: float | None = None) -> NormalizedErro
     )
 
 
-_OUTAGES: tuple[type[BaseException], ...] = (
+# What each outage is waiting on; the engine waits these out (never fails the event) and
+# reports the dependency to readiness meanwhile.
+_DATABASE_AWAY: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,  # 08xxx: the connection broke or could not be made
+    asyncpg.InterfaceError,  # the client side of a broken connection
+    asyncpg.exceptions.OperatorInterventionError,  # 57xxx: shutting down, restarting
+    asyncpg.exceptions.SerializationError,  # 40001: retry the transaction
+    asyncpg.exceptions.DeadlockDetectedError,  # 40P01: retry the transaction
+    asyncpg.exceptions.InsufficientResourcesError,  # 53xxx: too many connections, disk full
+    # Bare socket errors and timeouts while work runs come from asyncpg connecting: Kafka
+    # errors are wrapped as DependencyUnavailable and Conductor's are the SDK's own types.
     OSError,
     TimeoutError,
-    DependencyUnavailable,  # the broker (wrapped at the Kafka edge), or another dependency
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError,
-    conductor.APIError,
-    httpx.HTTPError,
+)
+_CONDUCTOR_AWAY: tuple[type[BaseException], ...] = (
+    conductor.APIConnectionError,  # transport errors and timeouts, as the SDK raises them
+    httpx.TransportError,
 )
 
 
-def is_outage(exc: BaseException) -> bool:
-    """Whether an unexpected exception is a dependency away for a while (wait it out).
+def outage(exc: BaseException) -> Component | None:
+    """The dependency ``exc`` says is away for a while (wait it out), or None.
 
-    Anything else raised again and again by one event is a bug: after a few tries the event
+    Only these are outages: PostgreSQL unable to serve (connection, restart, serialization
+    failure, deadlock, too many connections), the broker away (``DependencyUnavailable``,
+    raised at the Kafka edge), and Conductor answers that say "not now": transport errors,
+    5xx, 408, 429 and connection-type errors (the classes the policy retries or parks).
+    Every other Conductor answer (a 4xx, QuickBooks rejecting the data) is final;
+    anything else raised again and again by one event is a bug: after a few tries the event
     ends ``failed`` so its lane and partition move on.
     """
-    return isinstance(exc, _OUTAGES)
+    if isinstance(exc, DependencyUnavailable):
+        return "broker"
+    if isinstance(exc, _CONDUCTOR_AWAY):
+        return "conductor"
+    if isinstance(exc, conductor.APIStatusError):
+        return "conductor" if _not_now(normalize(exc)) else None
+    if isinstance(exc, _DATABASE_AWAY):
+        return "database"
+    return None
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether an unexpected exception is a dependency away for a while (wait it out)."""
+    return outage(exc) is not None
+
+
+def _not_now(err: NormalizedError) -> bool:
+    """Whether a Conductor answer means "try later" (or "unreachable now") rather than "no"."""
+    return _kind(err) in (OutcomeClass.TRANSIENT, OutcomeClass.CONNECTION, OutcomeClass.SETUP)
 
 
 def classify(err: NormalizedError, *, phase: Phase) -> Classification:
@@ -260,8 +293,10 @@ def _kind(err: NormalizedError) -> OutcomeClass:
         return OutcomeClass.STALE_REVISION
     if err.type in (_INTEGRATION_ERROR, _INVALID_REQUEST):
         return OutcomeClass.DATA
-    if err.type != _INTERNAL and status is not None and 400 <= status < 500:
-        return OutcomeClass.DATA  # an unknown type on a 4xx: a rejection, not worth retrying
+    if status is not None and 400 <= status < 500:
+        # Any other 4xx, whatever its type, is a final "no": retrying it would stall the
+        # company's lane (issue 14). Only connection-type errors, 408 and 429 wait.
+        return OutcomeClass.DATA
     return OutcomeClass.TRANSIENT
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.protocol.metadata import MetadataRequest
 
 from processors.config import Settings
 from processors.errors import DependencyUnavailable
@@ -70,6 +71,23 @@ class Publisher:
     async def stop(self) -> None:
         """Flush and disconnect."""
         await self._producer.stop()
+
+    async def ping(self) -> None:
+        """Ask the broker for the results topic's metadata (the readiness probe).
+
+        Raises ``DependencyUnavailable`` when no broker answers; the caller bounds the wait.
+        """
+        client = self._producer.client
+        node = client.get_random_node()
+        if node is None:
+            raise DependencyUnavailable("no broker is known to the producer")
+        request = MetadataRequest(
+            [self._settings.sync_results_topic], allow_auto_topic_creation=False
+        )
+        try:
+            await client.send(node, request)
+        except KafkaError as exc:
+            raise DependencyUnavailable(f"the broker does not answer: {exc}") from exc
 
     async def send(
         self, topic: str, key: bytes | None, value: bytes | None, headers: Headers = ()

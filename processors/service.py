@@ -23,7 +23,7 @@ from processors.dlq_index import DlqIndex
 from processors.engine import Engine
 from processors.errors import ConfigError
 from processors.gateway import ConductorGateway
-from processors.health import Health
+from processors.health import Component, Health
 from processors.http import HttpServer, build_app
 from processors.ingress import Ingress
 from processors.kafka import client_options, ensure_topics, outbound_topics, partition_counts
@@ -48,6 +48,7 @@ from processors.pipeline import (
     Syncer,
 )
 from processors.publish import Publisher
+from processors.readiness import Readiness
 from processors.reference import ReferencePuller
 from processors.status_book import InvoiceStatusBook
 from processors.tracing import Tracing
@@ -76,6 +77,7 @@ class Service:
         self.engine: Engine | None = None
         self.lanes: LaneProcessor | None = None
         self.connection: CompanyConnection | None = None
+        self.attention: AttentionBook | None = None
         self.http: HttpServer | None = None
         self.dashboard: Dashboard | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -110,6 +112,7 @@ class Service:
             self.lanes,
             on_heartbeat=self._heartbeat,
             on_halt=self._on_halt,
+            on_wait=self._on_wait,
             metrics=self.metrics,
         )
         self.health.set_ok("conductor")
@@ -154,7 +157,7 @@ class Service:
         settings, publisher, gateway = self.settings, self.publisher, self.gateway
         ledger = Ledger(pool)
         index = DlqIndex(pool)
-        attention = AttentionBook(pool, publisher)
+        self.attention = attention = AttentionBook(pool, publisher)
         tracing = Tracing(enabled=settings.tracing)
         reader = Reader(self.policy)
         self.connection = connection = CompanyConnection(
@@ -260,12 +263,26 @@ class Service:
             self.health.halted(reason)
             self.health.set_failed("conductor", reason)
 
+    def _on_wait(self, component: Component, detail: str | None) -> None:
+        if detail is None:
+            self.health.waited(component)
+        else:
+            self.health.waiting(component, detail)
+
     async def run(self) -> None:
         """Run until ``stop()``; then shut down gracefully."""
         assert self.engine is not None
+        assert self.attention is not None
+        readiness = Readiness(
+            health=self.health,
+            metrics=self.metrics,
+            broker=self.publisher,
+            attention=self.attention,
+        )
         self._tasks.append(asyncio.create_task(self._catchup_loop(), name="qbd-sync-catchup"))
         if self.settings.status_poll_interval.total_seconds() > 0:
             self._tasks.append(asyncio.create_task(self._status_loop(), name="qbd-sync-status"))
+        self._tasks.append(asyncio.create_task(readiness.run_forever(), name="qbd-sync-readiness"))
         try:
             await self.engine.run()
         finally:

@@ -394,7 +394,9 @@ class CompanyConnection:
         self, company: str, company_name: str, email: str | None, *, event_id: str | None = None
     ) -> str | None:
         """Create the company's end-user (sourceId = companyid) and publish a setup link."""
-        await self._setup.create_end_user(company, company_name, email)
+        # Under the policy like every Conductor call: a 4xx (a missing field) ends the event
+        # failed through the caller's Outcome handling instead of retrying for ever.
+        await self._reader.read(partial(self._setup.create_end_user, company, company_name, email))
         if await self.state(company) is State.UNKNOWN:
             await self._set(company, State.SETUP_PENDING)
         return await self._setup.prompt(company, event_id=event_id)

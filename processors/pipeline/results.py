@@ -1,4 +1,11 @@
-"""ResultBook: the one ``qbd.sync.succeeded`` / ``qbd.sync.failed`` per inbound event."""
+"""ResultBook: the one ``qbd.sync.succeeded`` / ``qbd.sync.failed`` per inbound event.
+
+Results are at least once. A crash after a result reached the broker and before the ledger
+recorded it runs the event again (the ledger still says ``attempting``): the object is
+looked up and adopted, and the result goes out once more. Every copy carries the same
+CloudEvent ``id``, ``result:<inbound event id>`` (``schemas.result_event_id``), and the same
+data: that id is the consumers' dedupe key.
+"""
 
 from __future__ import annotations
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Protocol
 
+import conductor
+
 from processors.book_settings import BookSettings
 from processors.errors import Outcome, PlanError
 from processors.gateway import WriteResult
@@ -28,7 +30,7 @@ from processors.ledger import Ledger, LedgerEntry, LedgerStatus, body_hash
 from processors.logs import get_logger
 from processors.mappings import MappingStore
 from processors.matching import Suggestion
-from processors.outcome import NormalizedError
+from processors.outcome import NormalizedError, normalize
 from processors.pipeline.connection import NOT_CONNECTED, CompanyConnection
 from processors.pipeline.endstates import EndStates
 from processors.pipeline.objects import AppObjects
@@ -162,10 +164,10 @@ class Syncer:
             company_id=work.company_id,
             error=f"{type(error).__name__}: {error}",
         )
-        await self._ends.fail(
-            work,
-            0,
-            NormalizedError(
+        if isinstance(error, conductor.APIStatusError):
+            reason = normalize(error)  # Conductor's own "no", reached outside the policy
+        else:
+            reason = NormalizedError(
                 type="INTERNAL_ERROR",
                 code="PROCESSING_ERROR",
                 message=f"qbd-sync could not process this event: {type(error).__name__}: {error}",
@@ -173,8 +175,8 @@ class Syncer:
                     "This change could not be synced because of an internal error. "
                     "Our team has been notified."
                 ),
-            ),
-        )
+            )
+        await self._ends.fail(work, 0, reason)
 
     async def _sweep(self, work: Work) -> list[Work]:
         """Once per assignment, release waiting events whose mapping exists by now.
@@ -219,8 +221,7 @@ class Syncer:
         if event.type is EventType.MAPPING_SET:
             return Ran(follow_ups=await self._mapping_set(work))
         if event.type is EventType.COMPANY_CONNECT_REQUESTED:
-            await self._connect(work)
-            return Ran()
+            return await self._connect(work, entry, replaying=replaying)
         if event.type is EventType.COMPANY_SETTINGS_UPDATED:
             await self._settings_updated(work)
             return Ran()
@@ -404,12 +405,37 @@ class Syncer:
         await self._ledger.synced(work.event.id, qbd_object_type=None, qbd_id=None)
         await self._results.publish(work, status=SyncStatus.SYNCED, app_id=None)
 
-    async def _connect(self, work: Work) -> None:
+    async def _connect(self, work: Work, entry: LedgerEntry, *, replaying: bool) -> Ran:
+        """Create the company's end-user and send the setup link; Conductor's "no" ends it."""
         data: Any = work.event.data
-        await self._connection.connect(
-            work.company_id, data.company_name, data.email, event_id=work.event.id
-        )
+        company = work.company_id
+        try:
+            # Conductor requires an email to create an end-user: say so before asking. With
+            # an end-user already there, the event only sends a fresh setup link.
+            if not data.email and await self._connection.end_user(company) is None:
+                await self._ends.fail(work, entry.attempts, _EMAIL_REQUIRED)
+                return Ran()
+            await self._connection.connect(
+                company, data.company_name, data.email, event_id=work.event.id
+            )
+        except Outcome as outcome:
+            return Ran(parked=await self._ends.act(work, outcome, replaying=replaying))
         await self.settle(work)
+        return Ran()
+
+
+_EMAIL_REQUIRED = NormalizedError(
+    type="INVALID_REQUEST_ERROR",
+    code="EMAIL_REQUIRED",
+    message=(
+        "company.connect_requested needs data.email to create the company's Conductor "
+        "end-user (Conductor requires companyName, email and sourceId); none was given"
+    ),
+    user_facing_message=(
+        "We could not start connecting QuickBooks Desktop: an email address for the company "
+        "is missing. Please add one and try again."
+    ),
+)
 
 
 def _done_already(plan: WritePlan, entry: LedgerEntry) -> WriteResult:

@@ -1,7 +1,9 @@
 """Reader and IdempotentWriter: Conductor calls under the outcome policy (DESIGN §4 and §5).
 
 ``Reader`` runs a read until it answers: transient failures back off and retry, everything
-else raises ``Outcome`` with the policy's decision.
+else raises ``Outcome`` with the policy's decision. An outage of our own dependencies
+(PostgreSQL, the broker) inside a read is not Conductor's answer: it goes up unchanged, for
+the engine to wait out.
 
 ``IdempotentWriter`` writes one QuickBooks object per event, whatever the network does.
 Before a write the ledger says ``attempting`` in its own commit. After an earlier attempt or
@@ -36,6 +38,7 @@ from processors.outcome import (
     OutcomeClass,
     OutcomePolicy,
     normalize,
+    outage,
 )
 from processors.writes import (
     TRANSACTION_RESOURCES,
@@ -55,6 +58,7 @@ DELETED_IN_QUICKBOOKS: Final = DeletedInQuickBooks.code
 
 log = get_logger("writer")
 _T = TypeVar("_T")
+_OWN_DEPENDENCIES = ("database", "broker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,8 @@ class Reader:
         try:
             return await action()
         except Exception as exc:
+            if outage(exc) in _OWN_DEPENDENCIES:
+                raise  # PostgreSQL or the broker, not Conductor: the engine waits it out
             error = normalize(exc)
             decision = self.policy.decide(error, phase="read", attempt=transient + 1)
             if decision.action is Action.RETRY:
@@ -185,7 +191,9 @@ class IdempotentWriter:
                     if _against_current(plan):
                         look = True
                     else:
-                        plan = await self._refetched(draft, plan, end_user)
+                        plan = await self._reader.read(
+                            partial(self._refetched, draft, plan, end_user), attempts=attempts
+                        )
                     continue
                 if look and decision.action is Action.PARK:
                     # Before parking an unknown outcome, try once to learn it.

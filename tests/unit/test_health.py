@@ -160,3 +160,31 @@ def test_snapshot_is_json_ready(health: Health) -> None:
     _all_ok(health)
 
     assert json.loads(json.dumps(health.snapshot()))["ready"] is True
+
+
+def test_work_waiting_out_an_outage_makes_not_ready_naming_it(health: Health) -> None:
+    """While work waits out a database outage, readiness is down and says what it waits for."""
+    _all_ok(health)
+    health.waiting("database", "DeadlockDetectedError: deadlock detected")
+    health.waiting("database", "TooManyConnectionsError: sorry, too many clients already")
+
+    assert not health.ready
+    assert health.problems() == [
+        "database: 2 waiting out an outage: TooManyConnectionsError: sorry, too many clients "
+        "already"
+    ]
+    assert health.snapshot()["waiting"]["database"]["count"] == 2
+
+
+def test_ready_again_once_every_wait_is_over(health: Health) -> None:
+    """Each ended wait counts down; readiness returns when the last one ends."""
+    _all_ok(health)
+    health.waiting("broker", "DependencyUnavailable: the broker did not take a record")
+    health.waiting("broker", "DependencyUnavailable: the broker did not take a record")
+    health.waited("broker")
+    still_waiting = health.ready
+    health.waited("broker")
+
+    assert not still_waiting
+    assert health.ready
+    assert health.snapshot()["waiting"] == {}

@@ -6,6 +6,7 @@ import email.utils
 import math
 from typing import Any
 
+import asyncpg
 import conductor
 import httpx
 import pytest
@@ -13,14 +14,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from processors.backoff import Backoff
+from processors.errors import DependencyUnavailable
 from processors.outcome import (
     Action,
     NormalizedError,
     OutcomeClass,
     OutcomePolicy,
     classify,
+    is_outage,
     normalize,
+    outage,
 )
+from qbdsim import ERROR_CATALOG
 
 URL = "http://sim.test/v1"
 REQUEST = httpx.Request("POST", f"{URL}/quickbooks-desktop/invoices")
@@ -554,3 +559,155 @@ def test_a_mid_request_disconnect_on_the_aiohttp_transport_is_an_unknown_outcome
     classification = classify(normalize(raised_by_sdk(raised.value)), phase="write")
     assert classification.kind is OutcomeClass.TRANSIENT
     assert classification.ambiguous
+
+
+# -- outages: what the engine waits out, and what must end the event (issue 14) ----------
+
+
+@pytest.mark.parametrize(
+    ("exc", "dependency"),
+    [
+        (
+            status_error(
+                400, conductor_error("INVALID_REQUEST_ERROR", "MISSING_REQUIRED_PARAMETER", 400)
+            ),
+            None,
+        ),
+        (
+            status_error(404, conductor_error("INVALID_REQUEST_ERROR", "RESOURCE_MISSING", 404)),
+            None,
+        ),
+        (status_error(422, conductor_error("INTERNAL_ERROR", "ODD", 422)), None),
+        (
+            status_error(
+                502, conductor_error("INTEGRATION_ERROR", "QBD_REQUEST_ERROR", 502, "3100")
+            ),
+            None,
+        ),
+        (status_error(500, conductor_error("INTERNAL_ERROR", "INTERNAL_ERROR", 500)), "conductor"),
+        (status_error(429, headers={"retry-after": "1"}), "conductor"),
+        (
+            status_error(
+                502, conductor_error("INTEGRATION_CONNECTION_ERROR", "QBD_CONNECTION_ERROR", 502)
+            ),
+            "conductor",
+        ),
+        (
+            status_error(
+                409,
+                conductor_error("INVALID_REQUEST_ERROR", "INTEGRATION_CONNECTION_NOT_SET_UP", 409),
+            ),
+            "conductor",
+        ),
+        (raised_by_sdk(httpx.ConnectError("refused", request=REQUEST)), "conductor"),
+        (asyncpg.exceptions.SerializationError("could not serialize access"), "database"),
+        (asyncpg.exceptions.DeadlockDetectedError("deadlock detected"), "database"),
+        (asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients"), "database"),
+        (asyncpg.exceptions.AdminShutdownError("terminating connection"), "database"),
+        (ConnectionRefusedError(111, "refused"), "database"),
+        (DependencyUnavailable("the broker did not take a record"), "broker"),
+        (KeyError("customer"), None),
+        (
+            conductor.APIResponseValidationError(httpx.Response(200, request=REQUEST), body="??"),
+            None,
+        ),
+    ],
+    ids=[
+        "400 missing parameter",
+        "404 resource missing",
+        "4xx typed internal",
+        "quickbooks rejected the data",
+        "500",
+        "429",
+        "quickbooks unreachable",
+        "connection not set up",
+        "transport error",
+        "serialization failure",
+        "deadlock",
+        "too many connections",
+        "postgres shutting down",
+        "connection refused",
+        "broker away",
+        "bug",
+        "unparseable 2xx",
+    ],
+)
+def test_only_dependencies_away_are_outages(exc: BaseException, dependency: str | None) -> None:
+    """Outages name the dependency to wait for; Conductor's final answers and bugs are none."""
+    assert outage(exc) == dependency
+    assert is_outage(exc) is (dependency is not None)
+
+
+def test_a_4xx_typed_as_internal_is_a_final_data_failure() -> None:
+    """A 4xx ends the event whatever its type says: retrying it would stall the lane."""
+    err = normalize(status_error(422, conductor_error("INTERNAL_ERROR", "ODD", 422)))
+
+    assert OutcomePolicy().decide(err, phase="write", attempt=1).action is Action.FAIL
+
+
+_END = {Action.FAIL, Action.PARK, Action.HALT}
+"""End states (FAIL) and visible named waits (PARK: parked + attention; HALT: readiness)."""
+_WAITS = {OutcomeClass.TRANSIENT, OutcomeClass.CONNECTION, OutcomeClass.SETUP}
+_TYPES = [
+    "INTEGRATION_ERROR",
+    "INTEGRATION_CONNECTION_ERROR",
+    "INVALID_REQUEST_ERROR",
+    "AUTHENTICATION_ERROR",
+    "PERMISSION_ERROR",
+    "INTERNAL_ERROR",
+    "API_ERROR",
+]
+_CODES = [
+    "INTEGRATION_CONNECTION_NOT_SET_UP",
+    "INTEGRATION_CONNECTION_NOT_ACTIVE",
+    "QBD_REQUEST_TIMEOUT",
+    "QBD_REQUEST_ERROR",
+    "MISSING_REQUIRED_PARAMETER",
+    "SOMETHING_NEW",
+]
+# Every error the simulator answers with by itself, and anything a test can inject.
+ANSWERS = st.sampled_from(ERROR_CATALOG) | st.tuples(
+    st.integers(400, 599),
+    st.sampled_from(_TYPES) | st.text(min_size=1, max_size=12),
+    st.sampled_from(_CODES) | st.text(min_size=1, max_size=12),
+    st.none() | st.sampled_from(sorted({i for *_, i in ERROR_CATALOG if i})) | st.text(max_size=6),
+)
+
+
+def _attempts_to_an_end(policy: OutcomePolicy, err: NormalizedError, phase: Any) -> int:
+    """Drive the policy as the reader and writer do until it ends or waits visibly."""
+    attempt = refetches = 0
+    while True:
+        attempt += 1
+        decision = policy.decide(err, phase=phase, attempt=attempt, refetches=refetches)
+        if decision.action in _END:
+            return attempt
+        if decision.action is Action.REFETCH_AND_RETRY:
+            refetches += 1
+        assert attempt < 1000, f"{err.code} never ends"
+
+
+@settings(max_examples=400, deadline=None)
+@given(answer=ANSWERS, phase=st.sampled_from(["read", "write"]))
+def test_every_simulated_answer_ends_or_waits_visibly_within_a_bound(
+    answer: tuple[int, str, str, str | None], phase: Any
+) -> None:
+    """Each status/type/code the simulator can produce ends, parks or halts within the budget."""
+    status, type_, code, integration_code = answer
+    exc = status_error(status, conductor_error(type_, code, status, integration_code))
+    policy = OutcomePolicy(draw=lambda: 0.0)
+    err = normalize(exc)
+    kind = classify(err, phase=phase).kind
+
+    assert _attempts_to_an_end(policy, err, phase) <= policy.max_attempts + policy.max_refetches
+    assert is_outage(exc) is (kind in _WAITS)
+
+
+def test_the_catalog_covers_every_class() -> None:
+    """The simulator's own answers reach every class the policy knows (the sample is real)."""
+    kinds = {
+        classify(normalize(status_error(s, conductor_error(t, c, s, i))), phase="write").kind
+        for s, t, c, i in ERROR_CATALOG
+    }
+
+    assert kinds == set(OutcomeClass)
