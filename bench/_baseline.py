@@ -12,6 +12,7 @@ import signal
 from typing import Any
 
 import conductor
+import httpx
 
 from processors.intake import Accepted, decode
 from processors.writes import plan_write
@@ -20,7 +21,7 @@ __all__ = ["Caller", "parse_args", "stop_event"]
 
 
 def parse_args(description: str) -> argparse.Namespace:
-    """``--bootstrap --topic --group --base-url [--results-topic]``."""
+    """``--bootstrap --topic --group --base-url [--results-topic] [--concurrency]``."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--bootstrap", required=True)
     parser.add_argument("--topic", required=True)
@@ -28,6 +29,7 @@ def parse_args(description: str) -> argparse.Namespace:
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--api-key", default="sk_test_bench")
     parser.add_argument("--results-topic", default="")
+    parser.add_argument("--concurrency", type=int, default=1)
     return parser.parse_args()
 
 
@@ -43,9 +45,19 @@ def stop_event() -> asyncio.Event:
 class Caller:
     """Decode a record, plan its write and call Conductor; nothing else."""
 
-    def __init__(self, base_url: str, api_key: str) -> None:
+    def __init__(self, base_url: str, api_key: str, *, connections: int = 1) -> None:
+        # The transport qbd-sync's gateway uses: aiohttp, a kept-alive connection per call
+        # in flight (plus the gateway's spare ones).
+        size = connections + 32
         self.client = conductor.AsyncConductor(
-            api_key=api_key, base_url=base_url, max_retries=0, timeout=120
+            api_key=api_key,
+            base_url=base_url,
+            max_retries=0,
+            timeout=120,
+            http_client=conductor.DefaultAioHttpClient(
+                timeout=120,
+                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+            ),
         )
         self._end_users: dict[str, str] = {}
 

@@ -28,7 +28,9 @@ from processors.testing import create_topics
 
 __all__ = [
     "CREATE_PATH",
+    "HEALTH_PATH",
     "Measured",
+    "ProcessTree",
     "Simulator",
     "Topics",
     "customer_events",
@@ -38,6 +40,7 @@ __all__ = [
 ]
 
 CREATE_PATH = "/v1/quickbooks-desktop/customers"
+HEALTH_PATH = "/v1/quickbooks-desktop/health-check"
 _ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -108,6 +111,34 @@ class Measured:
                 self._popen.kill()
                 self._popen.wait(timeout=10)
         self._log.close()
+
+
+class ProcessTree:
+    """CPU seconds of a server process and everything under it, so far.
+
+    PostgreSQL forks a backend per connection: the live ones are summed, and the ones that
+    already exited are in the postmaster's ``children_*`` times. Tansu is one process.
+    """
+
+    def __init__(self, name: str, pid: int) -> None:
+        self.name = name
+        self._root = psutil.Process(pid)
+
+    def cpu(self) -> float:
+        """User + system CPU seconds of the process, its live children and reaped children."""
+        try:
+            times = self._root.cpu_times()
+            children = self._root.children(recursive=True)
+        except psutil.NoSuchProcess:
+            return 0.0
+        total = times.user + times.system + times.children_user + times.children_system
+        for child in children:
+            try:
+                child_times = child.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += child_times.user + child_times.system
+        return float(total)
 
 
 async def sample_rss(processes: Sequence[Measured], stop: asyncio.Event) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +11,9 @@ from typing import Any
 __all__ = [
     "LatencyModel",
     "Window",
-    "ideal_rate",
+    "latency_bound",
+    "makespan_bound",
+    "physical_bound",
     "ratio",
     "window_of",
 ]
@@ -38,20 +41,51 @@ class LatencyModel:
         return {"latency_ms": [self.low_ms, self.high_ms]}
 
 
-def ideal_rate(mean_latencies_s: Sequence[float], concurrency: int) -> float:
-    """Events per second no processor can beat (DESIGN.md section 8).
+def latency_bound(mean_latencies_s: Sequence[float]) -> float:
+    """Events per second QuickBooks itself allows in steady state (DESIGN.md section 8).
 
-    Each company serves one request at a time, so company ``c`` gives at most
-    ``1 / latency_c``; at most ``concurrency`` requests run at once, each for the mean latency.
-    The bound is ``min(sum(1 / latency_c), concurrency / mean latency)``.
+    Each company file serves one request at a time, so company ``c`` gives at most
+    ``1 / latency_c``: the bound is ``sum(1 / latency_c)`` over the companies with work. No
+    setting of ours (concurrency, pool sizes) is part of it.
     """
-    if not mean_latencies_s or concurrency < 1:
-        raise ValueError("need at least one company and a concurrency of at least 1")
+    _check(mean_latencies_s)
+    return sum(1 / latency for latency in mean_latencies_s)
+
+
+def makespan_bound(
+    model: LatencyModel, companies: int, per_company: int, *, trials: int = 64, seed: int = 16
+) -> float:
+    """Expected seconds from the first write to the last when every company starts at once and
+    never waits between its writes: ``E[max over companies of the sum of its latencies]``.
+
+    This is ``latency_bound`` over a finite run: as companies finish, fewer have work, and
+    the run lasts as long as its slowest company. A Monte Carlo mean over ``trials`` draws of
+    the simulator's uniform latency (seeded, so the bench is repeatable).
+    """
+    if companies < 1 or per_company < 1 or trials < 1:
+        raise ValueError("need at least one company, one event each and one trial")
+    draw = random.Random(seed).uniform
+    low, high = model.low_ms / 1000, model.high_ms / 1000
+    total = 0.0
+    for _ in range(trials):
+        total += max(sum(draw(low, high) for _ in range(per_company)) for _ in range(companies))
+    return total / trials
+
+
+def physical_bound(latency_rate: float, cpu_rate: float | None) -> float:
+    """``min(latency bound, CPU bound)``: the CPU bound is the rate of a bare consume ->
+    conductor-py call -> produce loop at the same concurrency on the same machine (None: the
+    CPU bound was not measured, the latency bound stands alone)."""
+    if latency_rate <= 0 or (cpu_rate is not None and cpu_rate <= 0):
+        raise ValueError("bounds must be positive")
+    return latency_rate if cpu_rate is None else min(latency_rate, cpu_rate)
+
+
+def _check(mean_latencies_s: Sequence[float]) -> None:
+    if not mean_latencies_s:
+        raise ValueError("need at least one company")
     if any(latency <= 0 for latency in mean_latencies_s):
         raise ValueError("mean latencies must be positive")
-    per_company = sum(1 / latency for latency in mean_latencies_s)
-    mean = sum(mean_latencies_s) / len(mean_latencies_s)
-    return min(per_company, concurrency / mean)
 
 
 def ratio(numerator: float, denominator: float) -> float:

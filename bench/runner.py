@@ -6,6 +6,7 @@ import asyncio
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,22 +14,27 @@ from typing import Any
 import asyncpg
 
 from bench.harness import (
+    CREATE_PATH,
+    HEALTH_PATH,
     Measured,
+    ProcessTree,
     Simulator,
     Topics,
+    companies_for,
     customer_events,
     produce,
     until,
 )
-from bench.model import LatencyModel, Window, ratio
+from bench.model import LatencyModel, Window, ratio, window_of
 from processors.devstack import DevStack
 
-__all__ = ["CONCURRENCY", "FAST", "MODELS", "SLOW", "Bench", "Row", "Run", "Scale"]
+__all__ = ["FAST", "MODELS", "QUICKBOOKS", "REPLAY", "SLOW", "Bench", "Row", "Run", "Scale"]
 
 SLOW = LatencyModel(50, 500)  # a QuickBooks Desktop write, per DESIGN section 8
 FAST = LatencyModel(0, 5)  # the Parallel Consumer's published shape: CPU, not latency, bounds
+REPLAY = LatencyModel(500, 1000)  # a parked company's backlog replayed (issue 16)
+QUICKBOOKS = LatencyModel(2000, 4000)  # published QuickBooks Desktop write times (issue 16)
 MODELS = {"slow": SLOW, "fast": FAST}
-CONCURRENCY = 64  # MAX_CONCURRENT_COMPANIES (the default) in every qbd-sync run
 
 
 @dataclass(frozen=True)
@@ -39,16 +45,18 @@ class Scale:
     runs: tuple[tuple[int, int, str], ...]  # (partitions, companies, "slow" | "fast")
     seconds: float  # target length of one measured run at the expected rate
     cpu_rate: float  # events/s we expect when CPU, not latency, is the bound
+    cpu_bound_events: int  # events the bare loop runs at 0-5 ms to find the CPU bound
     naive_slow_events: int
     pc_events: int
     pc_baseline_events: int
     replay_one: int
-    replay_many_per_company: int
     memory_small: int
     memory_big: int
     memory_seconds: float
     restart_companies: int
     restart_per_company: int
+    realistic_companies: tuple[int, ...]  # companies at 2-4 s, 6 events each, default settings
+    slow_replay: tuple[int, int]  # (companies, parked events each) replayed at 0.5-1 s
 
     def events_per_company(self, ideal: float, companies: int) -> int:
         """Enough events for ``seconds`` of work at the rate we expect (at least 2 each)."""
@@ -56,67 +64,84 @@ class Scale:
         return max(2, round(expected * self.seconds / companies))
 
 
-# Quick skips 12 partitions and 1,000 companies (full runs them) to stay under three minutes.
-_QUICK_RUNS = ((1, 10, "slow"), (1, 100, "slow"), (1, 100, "fast"))
-_FULL_RUNS = tuple(
-    (partitions, companies, model)
-    for partitions in (1, 12)
-    for companies in (10, 100, 1_000)
-    for model in ("slow", "fast")
+# 10 to 2,000 companies in flight at 50-500 ms show CPU per event staying flat; 100 at 0-5 ms
+# is the Parallel Consumer's shape. Quick skips 2,000 and 12 partitions to stay short.
+_QUICK_RUNS = ((1, 10, "slow"), (1, 100, "slow"), (1, 1_000, "slow"), (1, 100, "fast"))
+_FULL_RUNS = (
+    *((1, companies, "slow") for companies in (10, 100, 1_000, 2_000)),
+    (1, 100, "fast"),
+    (12, 100, "slow"),
+    (12, 1_000, "slow"),
 )
 QUICK = Scale(
     name="quick",
     runs=_QUICK_RUNS,
     seconds=2.0,
-    cpu_rate=150.0,
+    cpu_rate=300.0,
+    cpu_bound_events=1_500,
     naive_slow_events=10,
     pc_events=600,  # the Parallel Consumer shape is 10,000: scaled down for CI
     pc_baseline_events=200,
     replay_one=150,  # issue 8 asks for 100,000: scaled down for CI
-    replay_many_per_company=1,
     memory_small=1_000,
     memory_big=100_000,
     memory_seconds=4.0,
     restart_companies=10,
     restart_per_company=8,
+    realistic_companies=(300,),
+    slow_replay=(20, 20),
 )
 FULL = Scale(
     name="full",
     runs=_FULL_RUNS,
     seconds=10.0,
-    cpu_rate=150.0,
+    cpu_rate=300.0,
+    cpu_bound_events=4_000,
     naive_slow_events=60,
     pc_events=10_000,
     pc_baseline_events=10_000,
-    # Issue 8 asks for 100,000 parked events; replay runs ~20-30 events/s here (see README),
-    # so the full run replays 5,000 for one company and 20 each for 100 companies.
     replay_one=5_000,
-    replay_many_per_company=20,
     memory_small=1_000,
     memory_big=1_000_000,
     memory_seconds=25.0,
     restart_companies=20,
     restart_per_company=30,
+    realistic_companies=(300, 1_000),
+    slow_replay=(100, 100),
 )
 
 
 @dataclass
 class Run:
-    """One measured run of a processor over a workload."""
+    """One measured run of a processor over a workload.
+
+    CPU is counted for every process we run per event: the processor (``cpu_s``) and the
+    broker and PostgreSQL with its backends (``stack_cpu_s``); never the simulator.
+    """
 
     events: int
     window: Window
     cpu_s: float
+    stack_cpu_s: float = 0.0
+    health_checks: int = 0
+    """Health-check requests the measured companies made during the run."""
+    requests: int = 0
+    """Every Conductor request of the measured companies during the run."""
 
     @property
     def rate(self) -> float:
         """Events per second, from the simulator's own timestamps."""
-        return self.window.rate
+        return ratio(self.events, self.window.seconds)
 
     @property
     def cpu_per_event_ms(self) -> float:
         """Processor CPU milliseconds per event."""
         return ratio(self.cpu_s * 1000, self.events)
+
+    @property
+    def all_cpu_per_event_ms(self) -> float:
+        """Processor + broker + PostgreSQL CPU milliseconds per event."""
+        return ratio((self.cpu_s + self.stack_cpu_s) * 1000, self.events)
 
     def raw(self) -> dict[str, Any]:
         """Raw numbers for the JSON file."""
@@ -125,7 +150,11 @@ class Run:
             "seconds": round(self.window.seconds, 3),
             "rate": round(self.rate, 2),
             "cpu_s": round(self.cpu_s, 3),
+            "stack_cpu_s": round(self.stack_cpu_s, 3),
             "cpu_ms_per_event": round(self.cpu_per_event_ms, 3),
+            "all_cpu_ms_per_event": round(self.all_cpu_per_event_ms, 3),
+            "health_checks_per_event": round(ratio(self.health_checks, self.events), 4),
+            "requests_per_event": round(ratio(self.requests, self.events), 4),
         }
 
 
@@ -155,11 +184,21 @@ class Bench:
         self.keys: dict[str, float] = {}
         self.profile: Path | None = None
         self.profile_requested = False
+        self._trees: list[ProcessTree] = []
+        self._cpu_bounds: dict[int, float] = {}
 
     async def start(self) -> None:
         """Start the broker, PostgreSQL (in threads of their own) and the simulator."""
         await asyncio.to_thread(self.stack.start)
         await self.sim.start()
+        for name, server in (("broker", self.stack.broker), ("postgres", self.stack.postgres)):
+            pid = None if server.process is None else server.process.pid
+            if pid is not None:
+                self._trees.append(ProcessTree(name, pid))
+
+    def stack_cpu(self) -> float:
+        """CPU seconds the broker and PostgreSQL (with its backends) used so far."""
+        return sum(tree.cpu() for tree in self._trees)
 
     async def stop(self) -> None:
         """Stop everything."""
@@ -173,13 +212,11 @@ class Bench:
 
     def qbd_sync(self, topics: Topics, name: str = "qbd-sync", **settings: Any) -> Measured:
         """``python -m processors run`` on ``topics``, in a subprocess."""
-        env = topics.processor_env(
-            self.stack, self.sim, max_concurrent_companies=CONCURRENCY, **settings
-        )
+        env = topics.processor_env(self.stack, self.sim, **settings)
         argv = [sys.executable, "-m", "processors", "run"]
         return Measured(name, argv, env, self.workdir / f"{name}-{topics.tag}.log")
 
-    def baseline(self, module: str, topics: Topics) -> Measured:
+    def baseline(self, module: str, topics: Topics, *, concurrency: int = 1) -> Measured:
         """``python -m bench.<module>`` (naive or bare) on ``topics``, in a subprocess."""
         argv = [
             sys.executable,
@@ -195,6 +232,8 @@ class Bench:
             self.sim.base_url,
             "--results-topic",
             topics.names()["sync_results_topic"],
+            "--concurrency",
+            str(concurrency),
         ]
         env = {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
         return Measured(module, argv, env, self.workdir / f"{module}-{topics.tag}.log")
@@ -220,10 +259,17 @@ class Bench:
         *,
         warm: list[str],
         expected_rate: float,
+        per_company_latency: dict[str, LatencyModel] | None = None,
+        also: Sequence[str] = (),
     ) -> Run:
-        """Warm ``warm`` up (one event each), then time ``per_company`` events per company."""
+        """Warm ``warm`` up (one event each), then time ``per_company`` events per company.
+
+        The window runs from the measured companies' first Conductor request of the run (a
+        health check counts) to their last write's answer. ``also``: companies that get the
+        same events, interleaved, but are not measured (isolation's slow company).
+        """
         chosen = set(companies)
-        await self.sim.latency(model)
+        await self.sim.latency(model, per_company_latency)
         tag = f"{topics.tag[:3]}{len(self.rows)}{model.high_ms:g}"
         if warm:
             base = await self.sim.writes(set(warm))
@@ -231,17 +277,57 @@ class Bench:
             await self.wait_writes(process, set(warm), base + len(warm), timeout=120)
         base = await self.sim.writes(chosen)
         since = len(await self.sim.log())
-        records = customer_events(companies, per_company, f"m{tag}")
-        cpu_before = process.cpu()
+        records = customer_events([*companies, *also], per_company, f"m{tag}")
+        measured = len(companies) * per_company
+        cpu_before, stack_before = process.cpu(), self.stack_cpu()
         profiler = self._start_profiler(process)
         await produce(self.bootstrap, topics.input, records)
         timeout = 60 + 5 * len(records) / max(expected_rate, 1)
-        await self.wait_writes(process, chosen, base + len(records), timeout=timeout)
-        cpu = process.cpu() - cpu_before
+        await self.wait_writes(process, chosen, base + measured, timeout=timeout)
+        cpu, stack = process.cpu() - cpu_before, self.stack_cpu() - stack_before
         if profiler is not None:
             profiler.wait(timeout=60)
-        window, _ = await self.sim.creates_window(since, chosen)
-        return Run(len(records), window, cpu)
+        entries = [e for e in (await self.sim.log())[since:] if e["end_user_id"] in chosen]
+        creates = [e for e in entries if e["method"] == "POST" and e["path"] == CREATE_PATH]
+        last = max(entry["finished_at"] for entry in creates)
+        window = window_of(e for e in entries if e["started_at"] <= last)
+        return Run(
+            measured,
+            window,
+            cpu,
+            stack,
+            health_checks=sum(1 for e in entries if e["path"] == HEALTH_PATH),
+            requests=len(entries),
+        )
+
+    async def cpu_bound(self, concurrency: int) -> float:
+        """Events/s of the bare loop at ``concurrency`` when QuickBooks answers in 0-5 ms.
+
+        That is what this machine's CPU allows a minimal consume -> conductor-py call ->
+        produce loop at the same concurrency, sharing the cores with the broker, PostgreSQL
+        and the simulator as qbd-sync does: the CPU half of the physical bound.
+        """
+        if concurrency not in self._cpu_bounds:
+            topics = Topics.new(1)
+            await topics.create(self.stack)
+            companies = companies_for(topics.tag, concurrency)
+            await self.sim.set_state(companies, "online")
+            events = max(self.scale.cpu_bound_events, 2 * concurrency)
+            per = max(1, round(events / concurrency))
+            process = self.baseline("bare", topics, concurrency=concurrency)
+            try:
+                await self.sim.latency(FAST)
+                base = await self.sim.writes(set(companies[:1]))
+                warm = customer_events(companies[:1], 1, f"cw{topics.tag}")
+                await produce(self.bootstrap, topics.input, warm)
+                await self.wait_writes(process, set(companies[:1]), base + 1, timeout=120)
+                run = await self.measure(
+                    process, topics, companies, per, FAST, warm=[], expected_rate=100.0
+                )
+            finally:
+                process.kill()
+            self._cpu_bounds[concurrency] = run.rate
+        return self._cpu_bounds[concurrency]
 
     def _start_profiler(self, process: Measured) -> subprocess.Popen[bytes] | None:
         """py-spy on the processor for the next few seconds, once, when ``--profile`` asks."""

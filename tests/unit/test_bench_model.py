@@ -1,4 +1,4 @@
-"""The bench's arithmetic: the ideal bound, throughput windows and ratios."""
+"""The bench's arithmetic: the physical bound, throughput windows and ratios."""
 
 from __future__ import annotations
 
@@ -6,36 +6,75 @@ import math
 
 import pytest
 
-from bench.model import LatencyModel, Window, ideal_rate, ratio, window_of
+from bench.model import (
+    LatencyModel,
+    Window,
+    latency_bound,
+    makespan_bound,
+    physical_bound,
+    ratio,
+    window_of,
+)
 from bench.runner import QUICK
 
 
-def test_ideal_rate_is_the_per_company_sum_when_companies_are_few() -> None:
-    """Ten companies at 250 ms with 64 slots: each gives 4 events/s, 40 in all."""
-    rate = ideal_rate([0.25] * 10, concurrency=64)
+def test_latency_bound_is_the_per_company_sum() -> None:
+    """Ten companies at 250 ms: each gives 4 events/s, 40 in all."""
+    rate = latency_bound([0.25] * 10)
 
     assert rate == pytest.approx(40.0)
 
 
-def test_ideal_rate_is_capped_by_concurrency_over_mean_latency() -> None:
-    """1,000 companies at 275 ms with 64 slots: 64 / 0.275, not 1,000 / 0.275."""
-    rate = ideal_rate([0.275] * 1_000, concurrency=64)
+def test_latency_bound_ignores_our_own_concurrency() -> None:
+    """1,000 companies at 275 ms allow 1,000 / 0.275 events/s: no setting of ours caps it."""
+    rate = latency_bound([0.275] * 1_000)
 
-    assert rate == pytest.approx(64 / 0.275)
+    assert rate == pytest.approx(1_000 / 0.275)
 
 
-def test_ideal_rate_sums_unequal_companies() -> None:
+def test_latency_bound_sums_unequal_companies() -> None:
     """One fast and one slow company add their own rates."""
-    rate = ideal_rate([0.1, 2.0], concurrency=64)
+    rate = latency_bound([0.1, 2.0])
 
     assert rate == pytest.approx(10.5)
 
 
-def test_ideal_rate_rejects_nonsense() -> None:
-    """No companies, zero latency or no concurrency is an error, not infinity."""
-    for latencies, concurrency in (([], 1), ([0.0], 1), ([0.1], 0)):
+def test_latency_bound_rejects_nonsense() -> None:
+    """No companies or zero latency is an error, not infinity."""
+    for latencies in ([], [0.0]):
         with pytest.raises(ValueError, match=r"need at least|positive"):
-            ideal_rate(latencies, concurrency)
+            latency_bound(latencies)
+
+
+def test_makespan_of_one_company_is_its_writes_one_after_another() -> None:
+    """One company, 6 writes at a fixed 3 s: 18 s, exactly."""
+    seconds = makespan_bound(LatencyModel(3000, 3000), companies=1, per_company=6)
+
+    assert seconds == pytest.approx(18.0)
+
+
+def test_makespan_of_many_companies_is_their_slowest() -> None:
+    """1,000 companies x 6 writes at 2-4 s last longer than the mean 18 s (the slowest
+    company's sum, about 18 + 3 standard deviations of sqrt(6 x 1/3) s), but not 6 x 4 s."""
+    seconds = makespan_bound(LatencyModel(2000, 4000), companies=1_000, per_company=6)
+
+    assert 21.0 < seconds < 24.0
+
+
+def test_makespan_tends_to_the_steady_state_bound_for_long_runs() -> None:
+    """Ten companies x 2,000 writes at 50-500 ms: within 3 % of 2,000 x the mean latency."""
+    seconds = makespan_bound(LatencyModel(50, 500), companies=10, per_company=2_000, trials=4)
+
+    assert seconds == pytest.approx(2_000 * 0.275, rel=0.03)
+
+
+def test_physical_bound_is_the_lower_of_latency_and_cpu() -> None:
+    """QuickBooks allows 333 ev/s; a CPU that allows 200 makes 200 the bound, 900 does not."""
+    assert physical_bound(333.0, 200.0) == 200.0
+    assert physical_bound(333.0, 900.0) == 333.0
+    assert physical_bound(333.0, None) == 333.0
+    with pytest.raises(ValueError, match="positive"):
+        physical_bound(0.0, 1.0)
 
 
 def test_latency_model_mean_is_the_middle_of_the_range_in_seconds() -> None:
