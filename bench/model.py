@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ __all__ = [
     "makespan_bound",
     "physical_bound",
     "ratio",
+    "timing_of",
     "window_of",
 ]
 
@@ -120,3 +122,27 @@ def window_of(entries: Iterable[dict[str, Any]]) -> Window:
     if not starts:
         return Window(0, 0.0)
     return Window(len(starts), max(ends) - min(starts))
+
+
+def timing_of(entries: Iterable[dict[str, Any]]) -> dict[str, float]:
+    """Where a run's time went, per company, from simulator log entries of its writes.
+
+    ``write_s``: mean time QuickBooks (the simulator) took per write, as it logged it (more
+    than the drawn latency when its machine is loaded). ``gap_s``: mean time a company sat
+    idle between the end of one write and the start of its next, whatever held it (our
+    processing, fetching, the CPU).
+    """
+    by_company: dict[str, list[tuple[float, float]]] = {}
+    for entry in entries:
+        span = (_stamp(entry["started_at"]), _stamp(entry["finished_at"]))
+        by_company.setdefault(str(entry["end_user_id"]), []).append(span)
+    writes: list[float] = []
+    gaps: list[float] = []
+    for spans in by_company.values():
+        spans.sort()
+        writes.extend(end - start for start, end in spans)
+        gaps.extend(nxt[0] - cur[1] for cur, nxt in itertools.pairwise(spans))
+    return {
+        "write_s": ratio(sum(writes), len(writes)),
+        "gap_s": ratio(sum(gaps), len(gaps)) if gaps else 0.0,
+    }

@@ -28,11 +28,11 @@ async def realistic(bench: Bench) -> None:
         companies = companies_for(topics.tag, count + 1)
         await bench.sim.set_state(companies, "online")
         chosen, starter = companies[:count], companies[count:]
+        events = count * PER_COMPANY
+        makespan = makespan_bound(QUICKBOOKS, count, PER_COMPANY)
+        bound = physical_bound(events / makespan, await bench.cpu_bound(count))
         process = bench.qbd_sync(topics, name=f"qbd-sync-{count}")
         try:
-            events = count * PER_COMPANY
-            makespan = makespan_bound(QUICKBOOKS, count, PER_COMPANY)
-            bound = physical_bound(events / makespan, await bench.cpu_bound(count))
             # Only a company that is not measured warms the consumer up: the measured ones
             # start cold, so their first contact (health checks) is part of the run.
             run = await bench.measure(
@@ -63,6 +63,7 @@ async def realistic(bench: Bench) -> None:
                     "latency": QUICKBOOKS.label,
                     "bound_rate": round(bound, 2),
                     "bound_seconds": round(makespan, 2),
+                    "cpu_bound_rate": round(await bench.cpu_bound(count), 2),
                     "latency_bound_steady": round(latency_bound([QUICKBOOKS.mean_s] * count), 2),
                     **run.raw(),
                 },

@@ -25,7 +25,7 @@ from bench.harness import (
     produce,
     until,
 )
-from bench.model import LatencyModel, Window, ratio, window_of
+from bench.model import LatencyModel, Window, ratio, timing_of, window_of
 from processors.devstack import DevStack
 
 __all__ = ["FAST", "MODELS", "QUICKBOOKS", "REPLAY", "SLOW", "Bench", "Row", "Run", "Scale"]
@@ -127,6 +127,8 @@ class Run:
     """Health-check requests the measured companies made during the run."""
     requests: int = 0
     """Every Conductor request of the measured companies during the run."""
+    timing: dict[str, float] = field(default_factory=dict)
+    """Mean write time and mean idle gap between a company's writes (``timing_of``)."""
 
     @property
     def rate(self) -> float:
@@ -155,6 +157,7 @@ class Run:
             "all_cpu_ms_per_event": round(self.all_cpu_per_event_ms, 3),
             "health_checks_per_event": round(ratio(self.health_checks, self.events), 4),
             "requests_per_event": round(ratio(self.requests, self.events), 4),
+            **{key: round(value, 4) for key, value in self.timing.items()},
         }
 
 
@@ -247,7 +250,8 @@ class Bench:
             process.check_alive()
             return await self.sim.writes(companies) >= target
 
-        await until(done, timeout=timeout, what=f"{target} writes by {process.name}")
+        # Every half second: the simulator's per-company stats cost it CPU to answer.
+        await until(done, timeout=timeout, what=f"{target} writes by {process.name}", interval=0.5)
 
     async def measure(
         self,
@@ -298,6 +302,7 @@ class Bench:
             stack,
             health_checks=sum(1 for e in entries if e["path"] == HEALTH_PATH),
             requests=len(entries),
+            timing=timing_of(creates),
         )
 
     async def cpu_bound(self, concurrency: int) -> float:

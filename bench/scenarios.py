@@ -25,6 +25,7 @@ from bench.model import (
     makespan_bound,
     physical_bound,
     ratio,
+    timing_of,
     window_of,
 )
 from bench.realistic import realistic
@@ -317,6 +318,7 @@ async def _park_and_replay(
         stack,
         health_checks=sum(1 for e in entries if e["path"] == HEALTH_PATH),
         requests=len(entries),
+        timing=timing_of(creates),
     )
     return run, park_seconds
 

@@ -97,7 +97,9 @@ class Settings(BaseSettings):
     max_probes_per_second: float = Field(default=20.0, gt=0)
     status_poll_interval: timedelta = timedelta(minutes=15)  # invoice status read-back; 0: off
     max_in_flight: int = Field(default=1000, ge=1)
-    max_concurrent_companies: int = Field(default=64, ge=1)
+    # A ceiling, not a throttle: every company with work is called at once up to it (the
+    # bound is QuickBooks' latency per company, issue 16); its connections are kept alive.
+    max_concurrent_companies: int = Field(default=2000, ge=1)
     max_record_bytes: int = Field(default=1_048_576, ge=1024)
     auto_map: Literal["off", "exact"] = "off"  # map unmapped records to exact-name matches
 

@@ -41,7 +41,7 @@ from processors.offsets import OffsetTracker
 from processors.outcome import outage
 from processors.work import Partition, RejectedRecord, SourcePosition, Work, WorkKind
 
-__all__ = ["Engine", "WaitReport", "WorkProcessor"]
+__all__ = ["Engine", "WaitReport", "WorkProcessor", "fetch_sizes"]
 
 log = get_logger("engine")
 _COMMIT_INTERVAL = 0.5
@@ -49,6 +49,11 @@ _GIVE_UP_AFTER = 5
 # A lane waiting out an outage tries again at least this often, so it notices (and readiness
 # reports) the recovery well within the 15 s CONTRACT section 5a promises.
 _WAIT_CAP = 10.0
+
+# What one held record may cost in fetch buffers: events are a few hundred bytes, so a fetch
+# sized to MAX_IN_FLIGHT records of this size brings about what the engine can hold.
+_BYTES_PER_RECORD = 1024
+_RECORD_OVERHEAD = 64 * 1024  # record batch and protocol framing around the largest record
 
 WaitReport = Callable[[Component, str | None], None]
 """``on_wait(component, detail)``: work started waiting out an outage; detail None: it ended."""
@@ -76,6 +81,20 @@ class WorkProcessor(Protocol):
     def assigned(self) -> None:
         """Told after every rebalance: what is cached about companies may be stale."""
         ...
+
+
+def fetch_sizes(settings: Settings) -> dict[str, int]:
+    """Fetch limits from what the engine may hold (``MAX_IN_FLIGHT``), not aiokafka's 50 MB.
+
+    A partition's fetch must fit the largest record we accept; a whole fetch brings about
+    ``MAX_IN_FLIGHT`` typical records, so a million-record backlog buffers no more than a
+    small one (issue 16).
+    """
+    partition = settings.max_record_bytes + _RECORD_OVERHEAD
+    return {
+        "max_partition_fetch_bytes": partition,
+        "fetch_max_bytes": max(partition, settings.max_in_flight * _BYTES_PER_RECORD),
+    }
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -129,8 +148,7 @@ class Engine:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             partition_assignment_strategy=(RangePartitionAssignor,),
-            max_partition_fetch_bytes=max(1_048_576, settings.max_record_bytes * 2),
-            fetch_max_bytes=max(52_428_800, settings.max_record_bytes * 4),
+            **fetch_sizes(settings),
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import resource
 from typing import Any
 
 import asyncpg
@@ -58,6 +59,24 @@ from schemas import SOURCE, EventType, ReferenceList, parse_event, sync_requeste
 __all__ = ["Service"]
 
 log = get_logger("service")
+_OTHER_FILES = 256  # broker, PostgreSQL and HTTP sockets, logs, libraries
+
+
+def _allow_open_files(connections: int) -> None:
+    """Raise the soft open-files limit to what the Conductor connections need (many systems
+    default to 1,024, fewer than MAX_CONCURRENT_COMPANIES kept-alive connections)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + _OTHER_FILES
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    allowed = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (allowed, hard))
+    if allowed < wanted:
+        log.warning(
+            "open-files limit below what MAX_CONCURRENT_COMPANIES needs",
+            limit=allowed,
+            wanted=wanted,
+        )
 
 
 class Service:
@@ -86,6 +105,7 @@ class Service:
     async def start(self) -> None:
         """Connect to everything, migrate, check topics, start HTTP."""
         settings = self.settings
+        _allow_open_files(settings.max_concurrent_companies)
         await apply_migrations(settings.secret("database_url"))
         self.pool = pool = await connect_pool(settings.secret("database_url"))
         self.health.set_ok("database")

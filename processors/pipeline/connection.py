@@ -2,17 +2,18 @@
 
     unknown ──connect──► setup_pending
        │                    │
-       └─── health ok ──────┴──► online ──unreachable──► parked ──replay──► replaying ──► online
+       └─ answered / ok ────┴──► online ──unreachable──► parked ──replay──► replaying ──► online
                                                           ▲                     │
                                                           └──── unreachable ────┘
 
 Everything that decides or records whether a company's QuickBooks can be reached lives here:
-the health check before a write (after start, idling or parking), parking the company and
-telling its user once, when to look again (``ProbeSchedule``: the background probes; a new
-event for a parked company whose last check is older than a minute), setup links and
-connecting a new company. Every change of state is published as
-``qbd.company.state_changed`` (at least once, in order per company). Every other module
-asks; none writes company state itself.
+whether a write may go ahead (no health check in series before it: the write answers the
+same question, and its answer counts as contact; a parked company is checked before its
+replay), parking the company and telling its user once, when to look again
+(``ProbeSchedule``: the background probes; a new event for a parked company whose last check
+is older than a minute), setup links and connecting a new company. Every change of state is
+published as ``qbd.company.state_changed`` (at least once, in order per company). Every other
+module asks; none writes company state itself.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from functools import partial
 from processors.attention import PARKING_CATEGORIES, AttentionBook, Cause
 from processors.companies import Company, CompanyBook
 from processors.config import Settings
-from processors.errors import Halted, Outcome
+from processors.errors import Halted
 from processors.gateway import ConductorGateway
 from processors.logs import get_logger
 from processors.outcome import NormalizedError, OutcomeClass, classify, normalize
@@ -41,7 +42,6 @@ __all__ = ["NOT_CONNECTED", "CompanyConnection", "Gate", "HealthResult"]
 
 log = get_logger("connection")
 State = CompanyConnectionState
-_IDLE_RECHECK = timedelta(minutes=10)
 _PARKED_STATES = (State.PARKED, State.REPLAYING)
 _LIVE_STATES = (State.ONLINE, State.REPLAYING)
 _PARKED_BY = (*PARKING_CATEGORIES, AttentionCategory.CONFIGURATION)
@@ -81,7 +81,6 @@ class CompanyConnection:
         """Probes per second across all companies (shared with ``CatchUp``)."""
         self._states: dict[str, State] = {}
         self._parked_by: dict[str, NormalizedError | None] = {}
-        self._last_contact: dict[str, datetime] = {}
         self._looked: dict[str, datetime] = {}  # the last check of a parked company
 
     # -- reading ---------------------------------------------------------------------------
@@ -117,7 +116,6 @@ class CompanyConnection:
         """Drop what is cached (after a rebalance another instance may have changed it)."""
         self._states.clear()
         self._parked_by.clear()
-        self._last_contact.clear()
         self._looked.clear()
 
     # -- the gate before a write -----------------------------------------------------------
@@ -126,7 +124,7 @@ class CompanyConnection:
         """May a write for ``company`` go ahead: behind parked work, look first, or ready.
 
         ``replaying``: the write is part of the company's replay, so it does not queue behind
-        the parked work it is. Raises ``Outcome`` when QuickBooks cannot be reached.
+        the parked work it is. Raises ``Outcome`` when Conductor cannot name its end-user.
         """
         # 'replaying' outside a replay: one was cut short (crash, rebalance); the rest of the
         # company's parked work is still in the DLQ, so the event must queue behind it.
@@ -134,10 +132,11 @@ class CompanyConnection:
             if await self._worth_a_look(company):
                 return Gate(look=True)
             return Gate(behind_parked=True)
-        end_user = await self.end_user(company)
-        if end_user is not None:
-            await self.ensure_healthy(company, end_user)
-        return Gate(end_user=end_user)
+        # No health check in series before the write: the write asks QuickBooks the same
+        # question (its connection error parks the company as a failed check would, and its
+        # answer counts as contact: ``answered``). Parked companies are checked before their
+        # replay, and "Sync now" checks (issue 16).
+        return Gate(end_user=await self.end_user(company))
 
     async def _worth_a_look(self, company: str) -> bool:
         """A new event for a parked company: check again if the last check is old enough.
@@ -159,26 +158,9 @@ class CompanyConnection:
 
     # -- health ----------------------------------------------------------------------------
 
-    async def ensure_healthy(self, company: str, end_user: str) -> None:
-        """Health-check before the first write after start, idling or parking.
-
-        Raises ``Outcome`` when QuickBooks cannot be reached (the caller parks the event).
-        """
-        now = datetime.now(UTC)
-        state = await self.state(company)
-        last = self._last_contact.get(company)
-        if state in _LIVE_STATES and last is not None and now - last < _IDLE_RECHECK:
-            self._last_contact[company] = now
-            return
-        self._looked[company] = now
-        try:
-            await self._reader.read(partial(self._gateway.health_check, end_user))
-        except Outcome as failed:
-            await self._companies.health_checked(company, failed.error.as_dict())
-            raise
-        await self._companies.health_checked(company)
-        self._last_contact[company] = now
-        if state not in _LIVE_STATES:
+    async def answered(self, company: str) -> None:
+        """QuickBooks answered a request for ``company``: it is reachable (it is online now)."""
+        if await self.state(company) not in _LIVE_STATES:
             await self._set(company, State.ONLINE)
 
     async def check(self, company: str) -> HealthResult:
@@ -201,8 +183,6 @@ class CompanyConnection:
         )
         now = datetime.now(UTC)
         self._looked[company] = now
-        if result.healthy:
-            self._last_contact[company] = now
         if result.kind is OutcomeClass.SETUP and end_user is not None:
             cause = await self._setup.with_link(
                 company, _cause(result.error, AttentionCategory.SETUP)
@@ -253,7 +233,6 @@ class CompanyConnection:
         return True
 
     async def _end_user_changed(self, company: str, old: str, new: str | None) -> None:
-        self._last_contact.pop(company, None)  # check the new one before writing
         if new is not None:
             await self._companies.set_end_user(company, new)
         log.warning(

@@ -51,7 +51,8 @@ class Gate:
     """Whether a write for a company may go ahead now (``CompanyConnection.admit``)."""
 
     end_user: str | None = None
-    """The company's Conductor end-user, its QuickBooks checked healthy: go ahead."""
+    """The company's Conductor end-user: go ahead (the write itself tells whether its
+    QuickBooks can be reached)."""
     behind_parked: bool = False
     """The company is parked: the event must queue behind its parked work, in order."""
     look: bool = False

@@ -283,6 +283,7 @@ class Syncer:
             result = await self._writer.write(
                 entry=entry, draft=draft, plan=plan, end_user=end_user
             )
+            await self._connection.answered(work.company_id)
         else:
             result = _done_already(plan, entry)
         return Ran(follow_ups=await self._ends.synced(work, plan, result))
