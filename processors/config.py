@@ -96,7 +96,9 @@ class Settings(BaseSettings):
     parked_recheck_interval: timedelta = timedelta(minutes=1)
     max_probes_per_second: float = Field(default=20.0, gt=0)
     status_poll_interval: timedelta = timedelta(minutes=15)  # invoice status read-back; 0: off
-    max_in_flight: int = Field(default=1000, ge=1)
+    # Records held (queued undecoded, at a few hundred bytes each, or running): enough to
+    # look ahead in a partition for every company's next event, so none sits idle (issue 16).
+    max_in_flight: int = Field(default=5000, ge=1)
     # A ceiling, not a throttle: every company with work is called at once up to it (the
     # bound is QuickBooks' latency per company, issue 16); its connections are kept alive.
     max_concurrent_companies: int = Field(default=2000, ge=1)

@@ -1,8 +1,9 @@
 """The consumer engine: key-level ordered concurrency with safe commits, on aiokafka.
 
-Records are fetched per partition, decoded, and queued per ``companyid`` in a lane
-(``LaneScheduler``); each company runs one event at a time, in order, while up to
-``MAX_CONCURRENT_COMPANIES`` companies run at once. A partition's offset is committed only
+Records are fetched per partition and queued per ``companyid`` (their key) in a lane
+(``LaneScheduler``), undecoded until they start, so holding many costs little; each company
+runs one event at a time, in order, while up to ``MAX_CONCURRENT_COMPANIES`` companies run
+at once. A partition's offset is committed only
 up to the lowest record not yet in a durable end state (``OffsetTracker``). Above
 ``MAX_IN_FLIGHT`` records held, fetching pauses. On revoke, queued work of the revoked
 partitions is dropped, running work gets a grace period, and commits stop at the frontier;
@@ -39,7 +40,7 @@ from processors.logs import get_logger
 from processors.metrics import Metrics
 from processors.offsets import OffsetTracker
 from processors.outcome import outage
-from processors.work import Partition, RejectedRecord, SourcePosition, Work, WorkKind
+from processors.work import Fetched, Partition, RejectedRecord, SourcePosition, Work, WorkKind
 
 __all__ = ["Engine", "WaitReport", "WorkProcessor", "fetch_sizes"]
 
@@ -136,8 +137,10 @@ class Engine:
         self._metrics = metrics
         self._work_backoff = work_backoff or Backoff(initial=0.5, cap=_WAIT_CAP)
         self.offsets: OffsetTracker[TopicPartition] = OffsetTracker()
-        self.lanes: LaneScheduler[str, Work] = LaneScheduler(settings.max_concurrent_companies)
-        self._running: dict[asyncio.Task[None], Work] = {}
+        self.lanes: LaneScheduler[str, Work | Fetched] = LaneScheduler(
+            settings.max_concurrent_companies
+        )
+        self._running: dict[asyncio.Task[None], Work | Fetched] = {}
         self._halt_reason: str | None = None
         self._resumed = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -202,47 +205,69 @@ class Engine:
             self._consumer.resume(*assigned)
 
     async def _admit(self, tp: TopicPartition, record: Any) -> None:
+        """Track a fetched record and queue it in its company's lane.
+
+        A keyed record waits undecoded (its key is its ``companyid``; intake rejects any
+        other key when it starts); a record without a key is decoded now to find its lane.
+        """
         epoch = self.offsets.track(tp, record.offset)
         self.fetched += 1
-        source = SourcePosition(topic=tp.topic, partition=tp.partition, offset=record.offset)
-        headers = tuple(record.headers or ())
+        fetched = Fetched(
+            company_id="" if record.key is None else record.key.decode(errors="replace"),
+            value=record.value,
+            key=record.key or b"",
+            headers=tuple(record.headers or ()),
+            timestamp=record.timestamp,
+            source=SourcePosition(topic=tp.topic, partition=tp.partition, offset=record.offset),
+            epoch=epoch,
+            home=Partition(tp.topic, tp.partition),
+        )
+        if record.key is not None:
+            self.lanes.push(fetched.company_id, fetched)
+            return
+        work = await self._decoded(fetched, key=None)
+        if work is not None:
+            self.lanes.push(work.company_id, work)
+
+    async def _decoded(self, fetched: Fetched, *, key: bytes | None) -> Work | None:
+        """The record as work, or None when it is rejected (published to the rejected topic
+        with its reason, its offset done)."""
+        source = fetched.source
         outcome = decode(
-            record.value,
-            record.key,
-            headers=headers,
+            fetched.value,
+            key,
+            headers=fetched.headers,
             max_bytes=self._settings.max_record_bytes,
         )
         if not isinstance(outcome, Accepted):
             if self._metrics is not None:
                 self._metrics.record_rejected(outcome.kind)
             rejected = RejectedRecord(
-                key=record.key,
-                value=record.value,
-                headers=headers,
+                key=key,
+                value=fetched.value,
+                headers=fetched.headers,
                 reason=outcome.reason,
                 source=source,
             )
             await self._retrying(lambda: self._processor.rejected(rejected))
-            self.offsets.done(tp, record.offset, epoch=epoch)
-            return
+            tp = TopicPartition(source.topic, source.partition)
+            self.offsets.done(tp, source.offset, epoch=fetched.epoch)
+            return None
         event = outcome.event
         if self._metrics is not None:
             self._metrics.event_consumed(event.type)
-        self.lanes.push(
-            event.companyid,
-            Work(
-                kind=WorkKind.EVENT,
-                company_id=event.companyid,
-                event=event,
-                raw=record.value,
-                key=record.key,
-                headers=headers,
-                timestamp=record.timestamp,
-                source=source,
-                epoch=epoch,
-                home=Partition(tp.topic, tp.partition),
-                binary=outcome.binary,
-            ),
+        return Work(
+            kind=WorkKind.EVENT,
+            company_id=event.companyid,
+            event=event,
+            raw=fetched.value or b"",
+            key=key,
+            headers=fetched.headers,
+            timestamp=fetched.timestamp,
+            source=source,
+            epoch=fetched.epoch,
+            home=fetched.home,
+            binary=outcome.binary,
         )
 
     def assigned(self) -> None:
@@ -272,8 +297,14 @@ class Engine:
             task = asyncio.create_task(self._run(key, work), name=f"lane-{key}")
             self._running[task] = work
 
-    async def _run(self, key: str, work: Work) -> None:
+    async def _run(self, key: str, item: Work | Fetched) -> None:
         try:
+            if isinstance(item, Fetched):
+                decoded = await self._decoded(item, key=item.key)
+                if decoded is None:
+                    return
+                item = decoded
+            work = item
             follow_ups = await self._retrying(
                 lambda: self._processor.process(work),
                 lambda exc: self._processor.give_up(work, exc),

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from schemas import EventData, InboundEvent, structured_bytes
 
-__all__ = ["Partition", "RejectedRecord", "SourcePosition", "Work", "WorkKind"]
+__all__ = ["Fetched", "Partition", "RejectedRecord", "SourcePosition", "Work", "WorkKind"]
 
 
 class Partition(NamedTuple):
@@ -72,6 +72,24 @@ class Work:
     def commits(self) -> bool:
         """Whether ending this work lets the source offset be committed."""
         return self.kind is WorkKind.EVENT and self.source is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fetched:
+    """An input record queued in its company's lane (by its key), decoded when it starts.
+
+    Held records cost their bytes, not a decoded event: the engine can look far enough ahead
+    in a partition to keep every company with work busy (``MAX_IN_FLIGHT``) in little memory.
+    """
+
+    company_id: str
+    value: bytes | None
+    key: bytes
+    headers: tuple[tuple[str, bytes], ...]
+    timestamp: int
+    source: SourcePosition
+    epoch: int
+    home: Partition
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
