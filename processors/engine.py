@@ -1,7 +1,8 @@
 """The consumer engine: key-level ordered concurrency with safe commits, on aiokafka.
 
-Records are fetched per partition and queued per ``companyid`` (their key) in a lane
-(``LaneScheduler``), undecoded until they start, so holding many costs little; each company
+Records are fetched per partition, validated, and queued per ``companyid`` in a lane
+(``LaneScheduler``) as their bytes, decoded again when they start, so holding many costs
+little; each company
 runs one event at a time, in order, while up to ``MAX_CONCURRENT_COMPANIES`` companies run
 at once. A partition's offset is committed only
 up to the lowest record not yet in a durable end state (``OffsetTracker``). Above
@@ -22,6 +23,7 @@ import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -205,34 +207,34 @@ class Engine:
             self._consumer.resume(*assigned)
 
     async def _admit(self, tp: TopicPartition, record: Any) -> None:
-        """Track a fetched record and queue it in its company's lane.
+        """Track a fetched record; reject it now or queue it, undecoded, in its company's lane.
 
-        A keyed record waits undecoded (its key is its ``companyid``; intake rejects any
-        other key when it starts); a record without a key is decoded now to find its lane.
+        Decoding is cheap (microseconds) and a decoded event is not (kilobytes): a record is
+        validated here, so rejections keep their partition's order, and decoded again when
+        its lane starts it.
         """
         epoch = self.offsets.track(tp, record.offset)
         self.fetched += 1
         fetched = Fetched(
-            company_id="" if record.key is None else record.key.decode(errors="replace"),
+            company_id="",
             value=record.value,
-            key=record.key or b"",
+            key=record.key,
             headers=tuple(record.headers or ()),
             timestamp=record.timestamp,
             source=SourcePosition(topic=tp.topic, partition=tp.partition, offset=record.offset),
             epoch=epoch,
             home=Partition(tp.topic, tp.partition),
         )
-        if record.key is not None:
-            self.lanes.push(fetched.company_id, fetched)
-            return
-        work = await self._decoded(fetched, key=None)
+        work = await self._decoded(fetched)
         if work is not None:
-            self.lanes.push(work.company_id, work)
+            if self._metrics is not None:
+                self._metrics.event_consumed(work.event.type)
+            self.lanes.push(work.company_id, replace(fetched, company_id=work.company_id))
 
-    async def _decoded(self, fetched: Fetched, *, key: bytes | None) -> Work | None:
+    async def _decoded(self, fetched: Fetched) -> Work | None:
         """The record as work, or None when it is rejected (published to the rejected topic
         with its reason, its offset done)."""
-        source = fetched.source
+        source, key = fetched.source, fetched.key
         outcome = decode(
             fetched.value,
             key,
@@ -254,8 +256,6 @@ class Engine:
             self.offsets.done(tp, source.offset, epoch=fetched.epoch)
             return None
         event = outcome.event
-        if self._metrics is not None:
-            self._metrics.event_consumed(event.type)
         return Work(
             kind=WorkKind.EVENT,
             company_id=event.companyid,
@@ -300,7 +300,7 @@ class Engine:
     async def _run(self, key: str, item: Work | Fetched) -> None:
         try:
             if isinstance(item, Fetched):
-                decoded = await self._decoded(item, key=item.key)
+                decoded = await self._decoded(item)
                 if decoded is None:
                     return
                 item = decoded

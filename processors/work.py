@@ -76,7 +76,7 @@ class Work:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fetched:
-    """An input record queued in its company's lane (by its key), decoded when it starts.
+    """A valid input record queued in its company's lane, decoded again when it starts.
 
     Held records cost their bytes, not a decoded event: the engine can look far enough ahead
     in a partition to keep every company with work busy (``MAX_IN_FLIGHT``) in little memory.
@@ -84,7 +84,7 @@ class Fetched:
 
     company_id: str
     value: bytes | None
-    key: bytes
+    key: bytes | None
     headers: tuple[tuple[str, bytes], ...]
     timestamp: int
     source: SourcePosition

@@ -159,8 +159,13 @@ class CompanyConnection:
     # -- health ----------------------------------------------------------------------------
 
     async def answered(self, company: str) -> None:
-        """QuickBooks answered a request for ``company``: it is reachable (it is online now)."""
+        """QuickBooks answered a request for ``company``: it is reachable (it is online now).
+
+        The first answer after start or a setup counts as a passed health check; later ones
+        cost nothing (the company is known online).
+        """
         if await self.state(company) not in _LIVE_STATES:
+            await self._companies.health_checked(company)
             await self._set(company, State.ONLINE)
 
     async def check(self, company: str) -> HealthResult:
@@ -252,8 +257,14 @@ class CompanyConnection:
         *,
         event_id: str | None = None,
     ) -> None:
-        """The company's QuickBooks cannot be reached: park it and tell its user once."""
+        """The company's QuickBooks cannot be reached: park it and tell its user once.
+
+        A Conductor answer that parks it (a write's connection error) was a look at its
+        QuickBooks as much as a health check is, and is recorded as a failed one.
+        """
         self._looked[company] = datetime.now(UTC)
+        if error is not NOT_CONNECTED:
+            await self._companies.health_checked(company, error.as_dict())
         await self._set(company, State.PARKED, error=error)
         cause = _cause(error, category)
         if category is AttentionCategory.SETUP:
