@@ -7,13 +7,14 @@ a company's rows; operators and the dashboard list them.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-__all__ = ["DlqEntry", "DlqIndex", "ParkedAt"]
+__all__ = ["DlqEntry", "DlqIndex", "ParkedAt", "ParkedCopy"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +67,19 @@ class ParkedAt:
     offset: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParkedCopy:
+    """A parked record as the DLQ holds it (key, value, headers), kept beside its index row."""
+
+    at: ParkedAt
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+
+
+_COPY_PAGE = 500  # parked records read per query during a replay
+
+
 class DlqIndex:
     """Reads and writes ``dlq_index``; the only place that does."""
 
@@ -81,19 +95,25 @@ class DlqIndex:
         reason: str,
         error_code: str | None,
         original: tuple[str, int, int],
+        copy: ParkedCopy | None = None,
     ) -> None:
-        """Index a parked record and mark its ledger row parked, in one statement.
+        """Index a parked record (with its bytes, ``copy``) and mark its ledger row parked,
+        in one statement.
 
         Parking is the hot path of an offline company, so index and ledger go together; a
         ledger row that already reached a final state keeps it.
         """
         topic, partition, offset = original
+        headers = () if copy is None else copy.headers
         await self._pool.execute(
             """WITH indexed AS (
                    INSERT INTO dlq_index (company_id, event_id, dlq_topic, dlq_partition,
                                           dlq_offset, reason, error_code, original_topic,
-                                          original_partition, original_offset)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING)
+                                          original_partition, original_offset, record_key,
+                                          record_value, record_header_names,
+                                          record_header_values)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                   ON CONFLICT DO NOTHING)
                UPDATE ledger SET status = 'parked', updated_at = now()
                WHERE event_id = $2 AND status NOT IN ('synced', 'failed')""",
             company_id,
@@ -106,6 +126,10 @@ class DlqIndex:
             topic,
             partition,
             offset,
+            None if copy is None else copy.key,
+            None if copy is None else copy.value,
+            None if copy is None else [name for name, _ in headers],
+            None if copy is None else [value for _, value in headers],
         )
 
     async def parked_positions(self, company_id: str) -> list[ParkedAt]:
@@ -122,6 +146,47 @@ class DlqIndex:
             )
             for row in rows
         ]
+
+    async def copies(self, company_id: str) -> AsyncGenerator[ParkedCopy | ParkedAt, None]:
+        """The company's still-parked records in parking order: their copies, or where they
+        sit in the DLQ for those parked without one (by an older version), a page at a time.
+        """
+        after = (-1, -1)
+        while True:
+            rows = await self._pool.fetch(
+                """SELECT dlq_topic, dlq_partition, dlq_offset, record_key, record_value,
+                          record_header_names, record_header_values,
+                          record_header_names IS NOT NULL AS copied
+                   FROM dlq_index
+                   WHERE company_id = $1 AND status = 'parked'
+                     AND (dlq_partition, dlq_offset) > ($2, $3)
+                   ORDER BY dlq_partition, dlq_offset LIMIT $4""",
+                company_id,
+                after[0],
+                after[1],
+                _COPY_PAGE,
+            )
+            for row in rows:
+                at = ParkedAt(
+                    topic=row["dlq_topic"],
+                    partition=row["dlq_partition"],
+                    offset=row["dlq_offset"],
+                )
+                if not row["copied"]:
+                    yield at
+                    continue
+                yield ParkedCopy(
+                    at=at,
+                    key=row["record_key"],
+                    value=row["record_value"],
+                    headers=tuple(
+                        zip(row["record_header_names"], row["record_header_values"], strict=True)
+                    ),
+                )
+            if len(rows) < _COPY_PAGE:
+                return
+            last = rows[-1]
+            after = (last["dlq_partition"], last["dlq_offset"])
 
     async def replayed(self, at: ParkedAt) -> None:
         """Mark one record replayed."""

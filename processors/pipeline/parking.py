@@ -2,14 +2,15 @@
 
 The DLQ record keeps the original key (so one company's parked records share one DLQ
 partition, in parking order), value and headers, plus the ``qbd-*`` headers of CONTRACT.md
-section 5. ``DlqIndex`` indexes each one so replay seeks straight to the company's records.
+section 5. ``DlqIndex`` indexes each one, with a copy of its bytes, so a replay reads the
+company's records from PostgreSQL without reading the DLQ through everyone else's.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from processors.dlq_index import DlqIndex, ParkedAt
+from processors.dlq_index import DlqIndex, ParkedAt, ParkedCopy
 from processors.outcome import NormalizedError
 from processors.publish import Publisher
 from processors.work import Work
@@ -53,11 +54,13 @@ class Parker:
         headers = [(k, v) for k, v in work.headers if k not in names]
         headers += [(str(name), value.encode()) for name, value in added.items()]
         sent = await self._publisher.send(self._topic, work.key, work.raw, headers)
+        parked = ParkedAt(topic=sent.topic, partition=sent.partition, offset=sent.offset)
         await self._index.add(
             company_id=work.company_id,
             event_id=work.event.id,
-            parked=ParkedAt(topic=sent.topic, partition=sent.partition, offset=sent.offset),
+            parked=parked,
             reason=reason,
             error_code=error.code if error else None,
             original=original,
+            copy=ParkedCopy(at=parked, key=work.key, value=work.raw, headers=tuple(headers)),
         )

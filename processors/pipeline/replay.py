@@ -1,8 +1,10 @@
 """Replayer: health-check a company, then run its parked events again, in order.
 
 Replay runs as work inside the company's lane, so live events queue behind it and nothing
-overtakes. It reads the company's records back from ``qbd.dlq`` at the positions
-``DlqIndex`` holds, hands each to the ``run`` callable it is given (the lane runs it through
+overtakes. It reads the company's records from the copies ``DlqIndex`` keeps of them (one
+query per page: no consumer, no reading through other companies' records; records parked by
+an older version, without a copy, are read back from ``qbd.dlq`` at their positions), hands
+each to the ``run`` callable it is given (the lane runs it through
 the same ledger, so an event synced before it was parked is adopted, not written again),
 marks each index row replayed, and has the company flipped online only when nothing parked
 is left. A crash half-way leaves the company ``replaying`` with the rest of its rows still
@@ -78,12 +80,12 @@ class Replayer:
                 message=health.message,
                 auth_flow_url=health.auth_flow_url,
             )
-        positions = await self._index.parked_positions(company)
+        parked = await self._index.parked_count(company)
         replayed = 0
-        if positions:
+        if parked:
             await self._connection.replaying(company)
-            log.info("replay started", company_id=company, parked=len(positions))
-            replayed, stopped = await self._run_parked(company, positions, run)
+            log.info("replay started", company_id=company, parked=parked)
+            replayed, stopped = await self._run_parked(company, run)
             if stopped is not None:
                 await self._connection.replay_stopped(company, stopped)
                 return ReplayReport(
@@ -107,10 +109,40 @@ class Replayer:
         return ReplayReport(company, True, replayed, 0, health.message)
 
     async def _run_parked(
-        self, company: str, positions: list[ParkedAt], run: RunReplayed
+        self, company: str, run: RunReplayed
     ) -> tuple[int, NormalizedError | None]:
-        """Run the records at ``positions``; how many ran, and what stopped it (if anything)."""
+        """Run the company's parked records in order, from their copies in the index; how
+        many ran, and what stopped it (if anything)."""
         replayed = 0
+        async with contextlib.aclosing(self._index.copies(company)) as found:
+            async for parked in found:
+                if isinstance(parked, ParkedAt):
+                    # Parked by an older version, without a copy: the rest come from the DLQ.
+                    more, stopped = await self._run_from_dlq(company, run)
+                    return replayed + more, stopped
+                at = parked.at
+                record = StoredRecord(
+                    topic=at.topic,
+                    partition=at.partition,
+                    offset=at.offset,
+                    key=parked.key,
+                    value=parked.value,
+                    headers=parked.headers,
+                    timestamp=0,
+                )
+                stopped = await self._run_one(company, record, run)
+                if stopped is not None:
+                    return replayed, stopped
+                await self._index.replayed(at)
+                replayed += 1
+        return replayed, None
+
+    async def _run_from_dlq(
+        self, company: str, run: RunReplayed
+    ) -> tuple[int, NormalizedError | None]:
+        """Run the company's parked records read back from the DLQ topic (no copies)."""
+        replayed = 0
+        positions = await self._index.parked_positions(company)
         wanted = ((at.topic, at.partition, at.offset) for at in positions)
         async with contextlib.aclosing(read_positions(self._settings, wanted)) as records:
             async for record in records:

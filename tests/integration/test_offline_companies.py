@@ -191,6 +191,31 @@ async def test_events_arriving_during_a_replay_queue_behind_it(
     assert names(stack, company) == [f"{company.id}-{n:05d}" for n in range(30)]
 
 
+async def test_records_parked_without_a_copy_replay_from_the_dlq_in_order(
+    stack: TestStack, settings: Settings, db: asyncpg.Pool, results: TopicReader
+) -> None:
+    """Rows an older version indexed without the record's bytes are read back from the DLQ,
+    in order, after the copied rows parked before them."""
+    company = company_on(stack)
+    stack.simulator.set_state(company.end_user, "offline")
+    async with RunningService(settings):
+        await produce(settings, [customer(company, n) for n in range(6)])
+        await wait_parked(db, company, 6)
+        await db.execute(
+            """UPDATE dlq_index SET record_key = NULL, record_value = NULL,
+                      record_header_names = NULL, record_header_values = NULL
+               WHERE company_id = $1 AND dlq_offset >= (
+                   SELECT min(dlq_offset) + 2 FROM dlq_index WHERE company_id = $1)""",
+            company.id,
+        )
+        stack.simulator.connect(company.end_user)
+        await produce(settings, [sync_requested(company)])
+        await results.wait_for(lambda found: len(succeeded(found, company)) == 6)
+
+    assert names(stack, company) == [f"{company.id}-{n:05d}" for n in range(6)]
+    assert await parked_count(db, company) == 0
+
+
 async def _true(value: bool) -> bool:
     return value
 
