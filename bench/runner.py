@@ -122,7 +122,8 @@ class Run:
     events: int
     window: Window
     cpu_s: float
-    stack_cpu_s: float = 0.0
+    stack_cpu_s: dict[str, float] = field(default_factory=dict)
+    """CPU seconds of the broker and of PostgreSQL during the run."""
     health_checks: int = 0
     """Health-check requests the measured companies made during the run."""
     requests: int = 0
@@ -143,7 +144,7 @@ class Run:
     @property
     def all_cpu_per_event_ms(self) -> float:
         """Processor + broker + PostgreSQL CPU milliseconds per event."""
-        return ratio((self.cpu_s + self.stack_cpu_s) * 1000, self.events)
+        return ratio((self.cpu_s + sum(self.stack_cpu_s.values())) * 1000, self.events)
 
     def raw(self) -> dict[str, Any]:
         """Raw numbers for the JSON file."""
@@ -152,7 +153,7 @@ class Run:
             "seconds": round(self.window.seconds, 3),
             "rate": round(self.rate, 2),
             "cpu_s": round(self.cpu_s, 3),
-            "stack_cpu_s": round(self.stack_cpu_s, 3),
+            **{f"{name}_cpu_s": round(cpu, 3) for name, cpu in self.stack_cpu_s.items()},
             "cpu_ms_per_event": round(self.cpu_per_event_ms, 3),
             "all_cpu_ms_per_event": round(self.all_cpu_per_event_ms, 3),
             "health_checks_per_event": round(ratio(self.health_checks, self.events), 4),
@@ -199,9 +200,9 @@ class Bench:
             if pid is not None:
                 self._trees.append(ProcessTree(name, pid))
 
-    def stack_cpu(self) -> float:
-        """CPU seconds the broker and PostgreSQL (with its backends) used so far."""
-        return sum(tree.cpu() for tree in self._trees)
+    def stack_cpu(self) -> dict[str, float]:
+        """CPU seconds the broker and PostgreSQL (with its backends) each used so far."""
+        return {tree.name: tree.cpu() for tree in self._trees}
 
     async def stop(self) -> None:
         """Stop everything."""
@@ -288,7 +289,7 @@ class Bench:
         await produce(self.bootstrap, topics.input, records)
         timeout = 60 + 5 * len(records) / max(expected_rate, 1)
         await self.wait_writes(process, chosen, base + measured, timeout=timeout)
-        cpu, stack = process.cpu() - cpu_before, self.stack_cpu() - stack_before
+        cpu, stack = process.cpu() - cpu_before, _minus(self.stack_cpu(), stack_before)
         if profiler is not None:
             profiler.wait(timeout=60)
         entries = [e for e in (await self.sim.log())[since:] if e["end_user_id"] in chosen]
@@ -372,6 +373,10 @@ class Bench:
         """Record and print one table row as soon as it is measured."""
         self.rows.append(row)
         print(format_row(row), flush=True)
+
+
+def _minus(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
+    return {name: after[name] - before.get(name, 0.0) for name in after}
 
 
 HEADER = f"{'scenario':<26} {'workload':<44} {'measured':<28} {'against':<28} ratio"

@@ -307,7 +307,9 @@ async def _park_and_replay(
     await produce(bench.bootstrap, topics.input, sync_requests(parked, tag))
     timeout = 60 + total / 20 + per * model.high_ms / 1000
     await bench.wait_writes(process, chosen, base + total, timeout=timeout)
-    cpu, stack = process.cpu() - cpu_before, bench.stack_cpu() - stack_before
+    stack_after = bench.stack_cpu()
+    cpu = process.cpu() - cpu_before
+    stack = {name: stack_after[name] - stack_before.get(name, 0.0) for name in stack_after}
     entries = [e for e in (await bench.sim.log())[since:] if e["end_user_id"] in chosen]
     creates = [e for e in entries if e["method"] == "POST" and e["path"] == CREATE_PATH]
     window = window_of(creates)

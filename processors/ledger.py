@@ -97,10 +97,23 @@ def body_hash(event_type: str, company_id: str, data: Any) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-_SELECT_ONE = """SELECT event_id, company_id, event_type, body_hash, status, attempts,
-                        attempt_started_at, qbd_object_type, qbd_id, error, result_published,
-                        action
-                 FROM ledger WHERE event_id = $1"""
+_COLUMNS = """event_id, company_id, event_type, body_hash, status, attempts, attempt_started_at,
+              qbd_object_type, qbd_id, error, result_published, action"""
+_SELECT_ONE = f"SELECT {_COLUMNS} FROM ledger WHERE event_id = $1"  # noqa: S608 - constants
+# Insert the row if new and return it as it stands, in one round trip whether it is new or
+# not (a redelivery, a replay). The SELECT sees the statement's snapshot, so a row another
+# session inserts meanwhile comes back empty here and is read by ``_SELECT_ONE``.
+_OPEN = f"""WITH inserted AS (
+               INSERT INTO ledger (event_id, company_id, event_type, body_hash, status,
+                                   source_topic, source_partition, source_offset,
+                                   object_type, app_id)
+               VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9)
+               ON CONFLICT (event_id) DO NOTHING
+               RETURNING {_COLUMNS})
+           SELECT {_COLUMNS} FROM inserted
+           UNION ALL
+           SELECT {_COLUMNS} FROM ledger
+           WHERE event_id = $1 AND NOT EXISTS (SELECT 1 FROM inserted)"""  # noqa: S608
 
 
 class Ledger:
@@ -126,14 +139,7 @@ class Ledger:
         topic, partition, offset = source if source else (None, None, None)
         object_type, app_id = app_object if app_object else (None, None)
         row = await self._pool.fetchrow(
-            """INSERT INTO ledger (event_id, company_id, event_type, body_hash, status,
-                                   source_topic, source_partition, source_offset,
-                                   object_type, app_id)
-                VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9)
-                ON CONFLICT (event_id) DO NOTHING
-                RETURNING event_id, company_id, event_type, body_hash, status, attempts,
-                          attempt_started_at, qbd_object_type, qbd_id, error, result_published,
-                          action""",
+            _OPEN,
             event_id,
             company_id,
             event_type,
