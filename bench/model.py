@@ -130,7 +130,8 @@ def timing_of(entries: Iterable[dict[str, Any]]) -> dict[str, float]:
     ``write_s``: mean time QuickBooks (the simulator) took per write, as it logged it (more
     than the drawn latency when its machine is loaded). ``gap_s``: mean time a company sat
     idle between the end of one write and the start of its next, whatever held it (our
-    processing, fetching, the CPU).
+    processing, fetching, the CPU); ``first_gap_s`` the same after each company's first write
+    (where a company's first contact is recorded).
     """
     by_company: dict[str, list[tuple[float, float]]] = {}
     for entry in entries:
@@ -138,11 +139,15 @@ def timing_of(entries: Iterable[dict[str, Any]]) -> dict[str, float]:
         by_company.setdefault(str(entry["end_user_id"]), []).append(span)
     writes: list[float] = []
     gaps: list[float] = []
+    first_gaps: list[float] = []
     for spans in by_company.values():
         spans.sort()
         writes.extend(end - start for start, end in spans)
-        gaps.extend(nxt[0] - cur[1] for cur, nxt in itertools.pairwise(spans))
+        between = [nxt[0] - cur[1] for cur, nxt in itertools.pairwise(spans)]
+        gaps.extend(between)
+        first_gaps.extend(between[:1])
     return {
         "write_s": ratio(sum(writes), len(writes)),
         "gap_s": ratio(sum(gaps), len(gaps)) if gaps else 0.0,
+        "first_gap_s": ratio(sum(first_gaps), len(first_gaps)) if first_gaps else 0.0,
     }

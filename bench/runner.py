@@ -130,6 +130,8 @@ class Run:
     """Every Conductor request of the measured companies during the run."""
     timing: dict[str, float] = field(default_factory=dict)
     """Mean write time and mean idle gap between a company's writes (``timing_of``)."""
+    simulator_cpu_s: float = 0.0
+    """CPU seconds of the simulator (not ours; shows when QuickBooks' stand-in is loaded)."""
 
     @property
     def rate(self) -> float:
@@ -159,6 +161,7 @@ class Run:
             "health_checks_per_event": round(ratio(self.health_checks, self.events), 4),
             "requests_per_event": round(ratio(self.requests, self.events), 4),
             **{key: round(value, 4) for key, value in self.timing.items()},
+            "simulator_cpu_s": round(self.simulator_cpu_s, 3),
         }
 
 
@@ -285,11 +288,13 @@ class Bench:
         records = customer_events([*companies, *also], per_company, f"m{tag}")
         measured = len(companies) * per_company
         cpu_before, stack_before = process.cpu(), self.stack_cpu()
+        sim_before = self.sim.process.cpu()
         profiler = self._start_profiler(process)
         await produce(self.bootstrap, topics.input, records)
         timeout = 60 + 5 * len(records) / max(expected_rate, 1)
         await self.wait_writes(process, chosen, base + measured, timeout=timeout)
         cpu, stack = process.cpu() - cpu_before, _minus(self.stack_cpu(), stack_before)
+        sim_cpu = self.sim.process.cpu() - sim_before
         if profiler is not None:
             profiler.wait(timeout=60)
         entries = [e for e in (await self.sim.log())[since:] if e["end_user_id"] in chosen]
@@ -304,6 +309,7 @@ class Bench:
             health_checks=sum(1 for e in entries if e["path"] == HEALTH_PATH),
             requests=len(entries),
             timing=timing_of(creates),
+            simulator_cpu_s=sim_cpu,
         )
 
     async def cpu_bound(self, concurrency: int) -> float:
