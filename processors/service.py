@@ -334,54 +334,35 @@ class Service:
 
     def request_replay(self, company: str) -> bool:
         """Queue a replay of ``company`` in its lane, if this instance owns it."""
-        home = None if self.engine is None else self.engine.home_of(company)
-        if self.engine is None or home is None:
-            return False
-        event = parse_event(
-            {
-                "specversion": "1.0",
-                "id": f"catchup:{company}",
-                "type": EventType.SYNC_REQUESTED,
-                "source": SOURCE,
-                "companyid": company,
-                "data": {},
-            }
-        )
-        # The replay belongs to the lane's partition: a revoke drops it with the lane's work.
-        self.engine.push(
-            Work(
-                kind=WorkKind.REPLAY,
-                company_id=company,
-                event=event,
-                key=company.encode(),
-                home=home,
-            )
-        )
-        return True
+        return self._queue(company, WorkKind.REPLAY, EventType.SYNC_REQUESTED, {})
 
     def request_status(self, company: str) -> bool:
         """Queue an invoice status pull in ``company``'s lane, if this instance owns it."""
+        data = {"object_types": [ReferenceList.INVOICE_STATUS]}
+        return self._queue(company, WorkKind.STATUS, EventType.REFERENCE_PULL_REQUESTED, data)
+
+    def _queue(
+        self, company: str, kind: WorkKind, event_type: EventType, data: dict[str, Any]
+    ) -> bool:
+        """Queue work of ``kind`` in ``company``'s lane if this instance owns the lane.
+
+        The work belongs to the lane's partition: a revoke drops it with the lane's work.
+        """
         home = None if self.engine is None else self.engine.home_of(company)
         if self.engine is None or home is None:
             return False
         event = parse_event(
             {
                 "specversion": "1.0",
-                "id": f"status:{company}",
-                "type": EventType.REFERENCE_PULL_REQUESTED,
+                "id": f"{kind}:{company}",
+                "type": event_type,
                 "source": SOURCE,
                 "companyid": company,
-                "data": {"object_types": [ReferenceList.INVOICE_STATUS]},
+                "data": data,
             }
         )
         self.engine.push(
-            Work(
-                kind=WorkKind.STATUS,
-                company_id=company,
-                event=event,
-                key=company.encode(),
-                home=home,
-            )
+            Work(kind=kind, company_id=company, event=event, key=company.encode(), home=home)
         )
         return True
 

@@ -8,6 +8,7 @@ is what makes them a credit. It is applied to invoices by a payment
 
 from __future__ import annotations
 
+from processors.writes.lines import sales_lines
 from processors.writes.plans import (
     ResolvedIds,
     WritePlan,
@@ -16,7 +17,6 @@ from processors.writes.plans import (
     qbd_id,
     transaction_create,
 )
-from processors.writes.transactions import sales_lines
 from schemas.inbound import CreditMemoCreated
 from schemas.names import ObjectType
 

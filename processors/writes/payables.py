@@ -10,21 +10,19 @@ bill has synced, as a customer payment waits for its invoice.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
+from processors.writes.lines import expense_lines, item_lines
 from processors.writes.plans import (
     ResolvedIds,
     WritePlan,
     compact,
     money,
     qbd_id,
-    quantity,
     transaction_create,
 )
 from schemas.inbound import (
-    BillItemLine,
     BillPaymentCreated,
-    ExpenseLine,
     VendorCreditCreated,
 )
 from schemas.names import BillPaymentMethod, ObjectType
@@ -36,30 +34,6 @@ BILL_PAYMENT_RESOURCES: Final[dict[BillPaymentMethod, tuple[str, str]]] = {
     BillPaymentMethod.CREDIT_CARD: ("bill_credit_card_payments", "credit_card_account_id"),
 }
 """Per payment method: the SDK resource, and the parameter naming the account paid from."""
-
-
-def expense_lines(lines: list[ExpenseLine], ids: ResolvedIds) -> list[dict[str, Any]]:
-    """Bill or vendor-credit lines that post to accounts, with mapped ids."""
-    return [
-        compact(
-            account_id=qbd_id(ids, ObjectType.ACCOUNT, line.account_id),
-            amount=money(line.amount),
-            memo=line.memo,
-        )
-        for line in lines
-    ]
-
-
-def item_lines(lines: list[BillItemLine], ids: ResolvedIds) -> list[dict[str, Any]]:
-    """Bill or vendor-credit item lines, with mapped ids."""
-    return [
-        compact(
-            item_id=qbd_id(ids, ObjectType.ITEM, line.item_id),
-            quantity=quantity(line.quantity),
-            cost=money(line.cost),
-        )
-        for line in lines
-    ]
 
 
 def plan_bill_payment(data: BillPaymentCreated, ids: ResolvedIds, external_id: str) -> WritePlan:

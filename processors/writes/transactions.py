@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from processors.writes.lines import expense_lines, item_lines, sales_lines
 from processors.writes.plans import (
     ResolvedIds,
     WritePlan,
@@ -16,14 +17,13 @@ from processors.writes.plans import (
     money,
     optional_id,
     qbd_id,
-    quantity,
+    transaction_create,
 )
 from schemas.inbound import (
     BillCreated,
     InvoiceCreated,
     PaymentReceived,
     PurchaseOrderCreated,
-    SalesLine,
     SalesReceiptCreated,
 )
 from schemas.names import ObjectType
@@ -35,23 +35,7 @@ __all__ = [
     "plan_payment",
     "plan_purchase_order",
     "plan_sales_receipt",
-    "sales_lines",
 ]
-
-
-def sales_lines(lines: list[SalesLine], ids: ResolvedIds) -> list[dict[str, Any]]:
-    """Invoice, sales receipt, credit memo or purchase order lines with mapped ids."""
-    return [
-        compact(
-            item_id=qbd_id(ids, ObjectType.ITEM, line.item_id),
-            quantity=quantity(line.quantity),
-            rate=money(line.rate),
-            amount=money(line.amount),
-            description=line.description,
-            sales_tax_code_id=optional_id(ids, ObjectType.SALES_TAX_CODE, line.sales_tax_code_id),
-        )
-        for line in lines
-    ]
 
 
 def _created(
@@ -63,18 +47,16 @@ def _created(
     data: Any,
     **party_filter: list[str],
 ) -> WritePlan:
-    """The create plan of one transaction: marked, with what the ambiguity lookup needs."""
-    return WritePlan(
+    """The create plan of one transaction whose event carries a ref number and a date."""
+    return transaction_create(
         resource=resource,
-        op="create",
-        params=params,
-        app_object_type=object_type,
+        object_type=object_type,
         app_id=app_id,
-        object_type_label=f"qbd_{resource.removesuffix('s')}",
+        params=params,
         external_id=external_id,
         ref_number=data.ref_number,
-        party_filter=party_filter,
         transaction_date=data.transaction_date,
+        **party_filter,
     )
 
 
@@ -161,27 +143,11 @@ def plan_payment(data: PaymentReceived, ids: ResolvedIds, external_id: str) -> W
 def plan_bill(data: BillCreated, ids: ResolvedIds, external_id: str) -> WritePlan:
     """Create a bill from the vendor with its expense and item lines."""
     vendor = qbd_id(ids, ObjectType.VENDOR, data.vendor_id)
-    expense_lines = [
-        compact(
-            account_id=qbd_id(ids, ObjectType.ACCOUNT, line.account_id),
-            amount=money(line.amount),
-            memo=line.memo,
-        )
-        for line in data.expense_lines
-    ]
-    item_lines = [
-        compact(
-            item_id=qbd_id(ids, ObjectType.ITEM, line.item_id),
-            quantity=quantity(line.quantity),
-            cost=money(line.cost),
-        )
-        for line in data.item_lines
-    ]
     params = compact(
         vendor_id=vendor,
         transaction_date=data.transaction_date,
-        expense_lines=expense_lines or None,
-        item_lines=item_lines or None,
+        expense_lines=expense_lines(data.expense_lines, ids) or None,
+        item_lines=item_lines(data.item_lines, ids) or None,
         due_date=data.due_date,
         ref_number=data.ref_number,
         memo=data.memo,

@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-from processors.writes.plans import ResolvedIds, compact, money, optional_id, qbd_id, quantity
+from processors.writes.lines import expense_lines, item_lines, sales_lines
+from processors.writes.plans import ResolvedIds, compact, money, optional_id, qbd_id
 from schemas.inbound import (
     AppliedPayment,
-    BillItemLine,
     BillUpdated,
     CreditMemoUpdated,
-    ExpenseLine,
     InvoiceUpdated,
     PaymentUpdated,
     PurchaseOrderUpdated,
@@ -30,22 +29,8 @@ from schemas.refs import EventData
 __all__ = ["UPDATE_FIELDS"]
 
 
-def _sales_lines(lines: Sequence[SalesLine], ids: ResolvedIds) -> list[dict[str, Any]]:
-    return [
-        compact(
-            item_id=qbd_id(ids, ObjectType.ITEM, line.item_id),
-            quantity=quantity(line.quantity),
-            rate=money(line.rate),
-            amount=money(line.amount),
-            description=line.description,
-            sales_tax_code_id=optional_id(ids, ObjectType.SALES_TAX_CODE, line.sales_tax_code_id),
-        )
-        for line in lines
-    ]
-
-
 def _maybe_lines(lines: Sequence[SalesLine] | None, ids: ResolvedIds) -> Any:
-    return None if lines is None else _sales_lines(lines, ids)
+    return None if lines is None else sales_lines(lines, ids)
 
 
 def _invoice(data: InvoiceUpdated, ids: ResolvedIds) -> dict[str, Any]:
@@ -86,37 +71,15 @@ def _credit_memo(data: CreditMemoUpdated, ids: ResolvedIds) -> dict[str, Any]:
     )
 
 
-def _expense_lines(lines: Sequence[ExpenseLine], ids: ResolvedIds) -> list[dict[str, Any]]:
-    return [
-        compact(
-            account_id=qbd_id(ids, ObjectType.ACCOUNT, line.account_id),
-            amount=money(line.amount),
-            memo=line.memo,
-        )
-        for line in lines
-    ]
-
-
-def _item_lines(lines: Sequence[BillItemLine], ids: ResolvedIds) -> list[dict[str, Any]]:
-    return [
-        compact(
-            item_id=qbd_id(ids, ObjectType.ITEM, line.item_id),
-            quantity=quantity(line.quantity),
-            cost=money(line.cost),
-        )
-        for line in lines
-    ]
-
-
 def _bill(data: BillUpdated, ids: ResolvedIds) -> dict[str, Any]:
     expense = data.expense_lines
     items = data.item_lines
     return compact(
         vendor_id=optional_id(ids, ObjectType.VENDOR, data.vendor_id),
         transaction_date=data.transaction_date,
-        expense_lines=_expense_lines(expense, ids) if expense else None,
+        expense_lines=expense_lines(expense, ids) if expense else None,
         clear_expense_lines=True if expense == [] else None,
-        item_lines=_item_lines(items, ids) if items else None,
+        item_lines=item_lines(items, ids) if items else None,
         clear_item_lines=True if items == [] else None,
         due_date=data.due_date,
         ref_number=data.ref_number,

@@ -168,7 +168,9 @@ def _materialise(fuzz: _Fuzz, recipe: Recipe) -> list[tuple[str, bytes, str | No
     if kind == "wrong_type":
         path, value = arg
         _set(base, path, value)
-        return [(kind, orjson.dumps(base, option=orjson.OPT_NON_STR_KEYS), base.get("id"))]
+        event_id = base.get("id")  # the drawn wrong value may be the id itself (a list, say)
+        value_bytes = orjson.dumps(base, option=orjson.OPT_NON_STR_KEYS)
+        return [(kind, value_bytes, event_id if isinstance(event_id, str) else None)]
     if kind == "number":
         name, value = arg
         base["data"]["lines"][0][name] = value
