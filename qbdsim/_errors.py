@@ -271,9 +271,12 @@ def injected_error(
     integration_code: str | None,
     message: str | None = None,
     user_facing_message: str | None = None,
+    *,
+    retry_after_s: float | None = None,
 ) -> SimError:
     """Return an error a test injected through the control API."""
     text = message or f"Injected error {code} (status {status})."
+    headers = {} if retry_after_s is None else {"retry-after": f"{retry_after_s:g}"}
     return SimError(
         status,
         type,
@@ -282,6 +285,7 @@ def injected_error(
         user_facing_message or _RETRY_LATER,
         integration_code,
         injected=True,
+        headers=headers,
     )
 
 

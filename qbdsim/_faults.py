@@ -89,6 +89,8 @@ class Injection:
     writes_only: bool = False
     message: str | None = None
     user_facing_message: str | None = None
+    retry_after_s: float | None = None
+    """Sent as a ``Retry-After`` header (a 429's, say); None sends none."""
 
     @classmethod
     def from_json(cls, body: Any) -> Injection:
@@ -106,6 +108,8 @@ class Injection:
                 raise ValueError(f"count must be at least 1, got {injection.count}")
             if not (isinstance(injection.type, str) and isinstance(injection.code, str)):
                 raise ValueError("type and code must be strings")
+            if injection.retry_after_s is not None and float(injection.retry_after_s) < 0:
+                raise ValueError(f"retry_after_s must be >= 0, got {injection.retry_after_s}")
         except (TypeError, ValueError) as exc:
             raise invalid_request(f"Invalid inject: {exc}") from exc
         return injection
@@ -124,6 +128,7 @@ class Injection:
             self.integration_code,
             self.message,
             self.user_facing_message,
+            retry_after_s=self.retry_after_s,
         )
 
 

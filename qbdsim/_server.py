@@ -236,8 +236,10 @@ class SimulatorServer:
         count: int = 1,
         end_user_id: str | None = None,
         writes_only: bool = False,
+        retry_after_s: float | None = None,
     ) -> None:
-        """Make the next ``count`` matching QuickBooks requests answer this error envelope."""
+        """Make the next ``count`` matching QuickBooks requests answer this error envelope
+        (with a ``Retry-After`` header when ``retry_after_s`` is given)."""
         injection = {
             "status": status,
             "type": type,
@@ -246,6 +248,7 @@ class SimulatorServer:
             "count": count,
             "end_user_id": end_user_id,
             "writes_only": writes_only,
+            "retry_after_s": retry_after_s,
         }
         self._call("POST", "/faults", json={"inject": injection})
 

@@ -6,10 +6,13 @@ Real broker, real PostgreSQL, the simulator over HTTP with deterministic error i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
+import pytest
 from conductor import Conductor
 
 from processors.config import Settings
@@ -21,9 +24,12 @@ from processors.testing import (
     async_wait_for,
     committed_positions,
     produce,
+    set_testing,
     unique_name,
 )
 from schemas import EventType, example_event
+
+SUCCEEDED = "qbd.sync.succeeded"
 
 
 @dataclass(frozen=True)
@@ -184,3 +190,61 @@ async def test_every_sampled_answer_ends_or_waits_visibly(
     for case, answer in SAMPLE.items():
         if answer.ends == "failed":
             assert codes[events[case]["id"]] == answer.code, case
+
+
+@pytest.fixture
+def real_waits() -> Iterator[None]:
+    """Backoff waits as production waits them (the suite shortens them; see tests/conftest)."""
+    set_testing(False)
+    yield
+    set_testing(True)
+
+
+@pytest.mark.usefixtures("real_waits")
+async def test_a_rate_limited_company_waits_out_its_retry_after_alone(
+    stack: TestStack, settings: Settings, faults: Any, results: TopicReader
+) -> None:
+    """A 429 with Retry-After holds only its own company: the others sync meanwhile, and the
+    write is tried again no sooner than Conductor asked (issue 16)."""
+    limited, other = connected(stack), connected(stack)
+    wait_s = 3.0
+    faults.inject(
+        status=429,
+        type="INVALID_REQUEST_ERROR",
+        code="TOO_MANY_REQUESTS",
+        count=1,
+        end_user_id=limited.end_user,
+        writes_only=True,
+        retry_after_s=wait_s,
+    )
+    held = customer(limited.id)
+    others = [customer(other.id, n) for n in range(5)]
+    async with RunningService(settings):
+        await produce(settings, [held, *others])
+        await results.wait_for(lambda seen: len(about(seen, limited.id, SUCCEEDED)) == 1)
+        await results.wait_for(lambda seen: len(about(seen, other.id, SUCCEEDED)) == 5)
+
+    log = stack.simulator.log()
+    limited_writes = customer_creates(log, limited)
+    refused = next(e for e in limited_writes if e["status"] == 429)
+    retried = next(e for e in limited_writes if e["status"] < 300)
+    other_writes = customer_creates(log, other)
+    assert len(other_writes) == 5
+    # The other company's writes all ran while the limited one waited ...
+    assert all(e["finished_at"] <= retried["started_at"] for e in other_writes)
+    # ... and the limited company was tried again no sooner than Conductor asked.
+    waited = datetime.fromisoformat(retried["started_at"]) - datetime.fromisoformat(
+        refused["finished_at"]
+    )
+    assert waited.total_seconds() >= wait_s * 0.95
+
+
+def customer_creates(log: list[dict[str, Any]], company: Company) -> list[dict[str, Any]]:
+    """The simulator's log of ``company``'s customer creates, in order."""
+    return [
+        e
+        for e in log
+        if e["end_user_id"] == company.end_user
+        and e["method"] == "POST"
+        and e["path"] == "/v1/quickbooks-desktop/customers"
+    ]
