@@ -211,15 +211,21 @@ class CompanyBook:
         *,
         error: dict[str, Any] | None = None,
         first_probe_at: datetime | None = None,
+        answered: bool = False,
     ) -> StateChange:
         """Move the company to ``state``; what is left to announce comes back.
 
         Parking (or waiting for setup) records the error and, unless one is scheduled, the
         first probe at ``first_probe_at``; going online clears the error and the schedule.
+        ``answered``: QuickBooks just answered, recorded as a passed health check in the same
+        statement (``health_checked``).
         """
         row = await self._pool.fetchrow(
             """WITH before AS (SELECT state FROM companies WHERE company_id = $1 FOR UPDATE)
                UPDATE companies SET state = $2, updated_at = now(),
+                      last_health_check = CASE WHEN $5 THEN now() ELSE last_health_check END,
+                      last_health_ok = CASE WHEN $5 THEN true ELSE last_health_ok END,
+                      last_health_error = CASE WHEN $5 THEN NULL ELSE last_health_error END,
                       state_changed_at = CASE WHEN companies.state = $2 THEN state_changed_at
                                               ELSE now() END,
                       last_error = CASE WHEN $2 = 'parked' THEN COALESCE($3::jsonb, last_error)
@@ -238,6 +244,7 @@ class CompanyBook:
             str(state),
             error,
             first_probe_at,
+            answered,
         )
         assert row is not None, f"company {company_id} has no row (CompanyBook.get first)"
         before = CompanyConnectionState(row["before"])

@@ -165,8 +165,7 @@ class CompanyConnection:
         cost nothing (the company is known online).
         """
         if await self.state(company) not in _LIVE_STATES:
-            await self._companies.health_checked(company)
-            await self._set(company, State.ONLINE)
+            await self._set(company, State.ONLINE, answered=True)
 
     async def check(self, company: str) -> HealthResult:
         """Health-check ``company`` now and record the result; never changes its state.
@@ -354,9 +353,17 @@ class CompanyConnection:
         return await self._announcer.pending()
 
     async def _set(
-        self, company: str, state: State, *, error: NormalizedError | None = None
+        self,
+        company: str,
+        state: State,
+        *,
+        error: NormalizedError | None = None,
+        answered: bool = False,
     ) -> None:
-        """Change the company's state in PostgreSQL and in the cache, then announce it."""
+        """Change the company's state in PostgreSQL and in the cache, then announce it.
+
+        ``answered``: QuickBooks just answered (recorded as a passed health check too).
+        """
         record = await self._companies.get(company)
         stored = None if error is None else error.as_dict()
         first = None
@@ -366,7 +373,7 @@ class CompanyConnection:
             first = now + self._delay(replace(waiting, parked_since=now), now)
         async with self._announcer.lock(company):
             change = await self._companies.set_state(
-                company, state, error=stored, first_probe_at=first
+                company, state, error=stored, first_probe_at=first, answered=answered
             )
             self._states[company] = state
             if state is State.PARKED and error is not None:
@@ -375,7 +382,7 @@ class CompanyConnection:
                 self._parked_by.pop(company, None)
             if not change.announced:
                 await self._announcer.announce(company, change, stored or record.last_error)
-        if state is State.ONLINE:
+        if state is State.ONLINE and record.setup_prompted_at is not None:
             await self._setup.resolve(company)
 
     # -- setup -----------------------------------------------------------------------------
