@@ -193,6 +193,7 @@ class Bench:
         self.profile_requested = False
         self._trees: list[ProcessTree] = []
         self._cpu_bounds: dict[int, float] = {}
+        self._measures = 0  # every measured run gets event ids and app ids of its own
 
     async def start(self) -> None:
         """Start the broker, PostgreSQL (in threads of their own) and the simulator."""
@@ -278,7 +279,11 @@ class Bench:
         """
         chosen = set(companies)
         await self.sim.latency(model, per_company_latency)
-        tag = f"{topics.tag[:3]}{len(self.rows)}{model.high_ms:g}"
+        # Unique per run: a run that re-sent an earlier run's events (isolation measures twice
+        # before adding its row) would be redeliveries and updates of synced customers, not
+        # new writes.
+        self._measures += 1
+        tag = f"{topics.tag[:3]}{self._measures}"
         if warm:
             base = await self.sim.writes(set(warm))
             await produce(self.bootstrap, topics.input, customer_events(warm, 1, f"w{tag}"))

@@ -192,6 +192,20 @@ async def _baseline_run(bench: Bench, module: str, model: LatencyModel, events: 
         process.kill()
 
 
+async def isolation(bench: Bench) -> None:
+    """(3) alone, on its own processor (``--only isolation``; ``efficiency`` runs it too)."""
+    topics = Topics.new(1)
+    await topics.create(bench.stack)
+    companies = companies_for(topics.tag, 101)
+    await bench.sim.set_state(companies, "online")
+    process = bench.qbd_sync(topics)
+    try:
+        await _start(bench, process, topics, companies[:1])
+        await _isolation(bench, process, topics, companies)
+    finally:
+        process.kill()
+
+
 async def _isolation(bench: Bench, process: Measured, topics: Topics, companies: list[str]) -> None:
     """(3) 100 healthy companies with and without one company at 10x their latency."""
     healthy, slow = companies[:100], companies[-1]
@@ -468,6 +482,7 @@ async def recovery(bench: Bench) -> None:
 SCENARIOS = {
     "realistic": realistic,
     "efficiency": efficiency_and_parallel_consumer,
+    "isolation": isolation,
     "replay": replay,
     "memory": memory,
     "restart": restart,
