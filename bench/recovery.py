@@ -193,7 +193,7 @@ async def stack_comeback(
         process.kill()
     checks = [_at(e["started_at"]) for e in log if e["path"] == _HEALTH_PATH]
     window = max(checks) - min(checks) if checks else 0.0
-    wrote = {}
+    wrote: dict[str, float] = {}
     for entry in log:
         if entry["method"] == "POST" and entry["status"] == 200:
             wrote.setdefault(entry["end_user_id"], _at(entry["finished_at"]) - came_back)

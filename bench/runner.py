@@ -28,7 +28,18 @@ from bench.harness import (
 from bench.model import LatencyModel, Window, ratio, timing_of, window_of
 from processors.devstack import DevStack
 
-__all__ = ["FAST", "MODELS", "QUICKBOOKS", "REPLAY", "SLOW", "Bench", "Row", "Run", "Scale"]
+__all__ = [
+    "FAST",
+    "MODELS",
+    "QUICKBOOKS",
+    "REPLAY",
+    "SLOW",
+    "Bench",
+    "Row",
+    "Run",
+    "Scale",
+    "creates_in",
+]
 
 SLOW = LatencyModel(50, 500)  # a QuickBooks Desktop write, per DESIGN section 8
 FAST = LatencyModel(0, 5)  # the Parallel Consumer's published shape: CPU, not latency, bounds
@@ -111,6 +122,11 @@ FULL = Scale(
 )
 
 
+def creates_in(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The customer creates among the simulator's log ``entries``."""
+    return [e for e in entries if e["method"] == "POST" and e["path"] == CREATE_PATH]
+
+
 @dataclass
 class Run:
     """One measured run of a processor over a workload.
@@ -147,6 +163,29 @@ class Run:
     def all_cpu_per_event_ms(self) -> float:
         """Processor + broker + PostgreSQL CPU milliseconds per event."""
         return ratio((self.cpu_s + sum(self.stack_cpu_s.values())) * 1000, self.events)
+
+    @classmethod
+    def from_log(
+        cls,
+        events: int,
+        window: Window,
+        cpu_s: float,
+        stack_cpu_s: dict[str, float],
+        entries: list[dict[str, Any]],
+        *,
+        simulator_cpu_s: float = 0.0,
+    ) -> Run:
+        """A run from the simulator's log of the measured companies' requests."""
+        return cls(
+            events,
+            window,
+            cpu_s,
+            stack_cpu_s,
+            health_checks=sum(1 for e in entries if e["path"] == HEALTH_PATH),
+            requests=len(entries),
+            timing=timing_of(creates_in(entries)),
+            simulator_cpu_s=simulator_cpu_s,
+        )
 
     def raw(self) -> dict[str, Any]:
         """Raw numbers for the JSON file."""
@@ -303,19 +342,9 @@ class Bench:
         if profiler is not None:
             profiler.wait(timeout=60)
         entries = [e for e in (await self.sim.log())[since:] if e["end_user_id"] in chosen]
-        creates = [e for e in entries if e["method"] == "POST" and e["path"] == CREATE_PATH]
-        last = max(entry["finished_at"] for entry in creates)
+        last = max(entry["finished_at"] for entry in creates_in(entries))
         window = window_of(e for e in entries if e["started_at"] <= last)
-        return Run(
-            measured,
-            window,
-            cpu,
-            stack,
-            health_checks=sum(1 for e in entries if e["path"] == HEALTH_PATH),
-            requests=len(entries),
-            timing=timing_of(creates),
-            simulator_cpu_s=sim_cpu,
-        )
+        return Run.from_log(measured, window, cpu, stack, entries, simulator_cpu_s=sim_cpu)
 
     async def cpu_bound(self, concurrency: int) -> float:
         """Events/s of the bare loop at ``concurrency`` when QuickBooks answers in 0-5 ms.

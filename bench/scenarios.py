@@ -9,7 +9,6 @@ from dataclasses import asdict
 
 from bench.harness import (
     CREATE_PATH,
-    HEALTH_PATH,
     Measured,
     Topics,
     companies_for,
@@ -25,12 +24,11 @@ from bench.model import (
     makespan_bound,
     physical_bound,
     ratio,
-    timing_of,
     window_of,
 )
 from bench.realistic import realistic
 from bench.recovery import GOAL_S, model_outage, stack_comeback
-from bench.runner import FAST, MODELS, REPLAY, SLOW, Bench, Row, Run
+from bench.runner import FAST, MODELS, REPLAY, SLOW, Bench, Row, Run, creates_in
 
 __all__ = ["SCENARIOS"]
 
@@ -325,17 +323,7 @@ async def _park_and_replay(
     cpu = process.cpu() - cpu_before
     stack = {name: stack_after[name] - stack_before.get(name, 0.0) for name in stack_after}
     entries = [e for e in (await bench.sim.log())[since:] if e["end_user_id"] in chosen]
-    creates = [e for e in entries if e["method"] == "POST" and e["path"] == CREATE_PATH]
-    window = window_of(creates)
-    run = Run(
-        total,
-        window,
-        cpu,
-        stack,
-        health_checks=sum(1 for e in entries if e["path"] == HEALTH_PATH),
-        requests=len(entries),
-        timing=timing_of(creates),
-    )
+    run = Run.from_log(total, window_of(creates_in(entries)), cpu, stack, entries)
     return run, park_seconds
 
 

@@ -169,7 +169,9 @@ def _materialise(fuzz: _Fuzz, recipe: Recipe) -> list[tuple[str, bytes, str | No
         path, value = arg
         _set(base, path, value)
         event_id = base.get("id")  # the drawn wrong value may be the id itself (a list, say)
-        value_bytes = orjson.dumps(base, option=orjson.OPT_NON_STR_KEYS)
+        # The stdlib encoder: a drawn wrong value may hold an integer past 64 bits (orjson
+        # stops there) or a NaN (written as the bare token, itself hostile JSON).
+        value_bytes = json.dumps(base).encode()
         return [(kind, value_bytes, event_id if isinstance(event_id, str) else None)]
     if kind == "number":
         name, value = arg
