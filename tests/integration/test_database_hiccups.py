@@ -14,10 +14,8 @@ from typing import Any
 
 import asyncpg
 import pytest
-from conductor import Conductor
 
 from processors.config import Settings
-from processors.devstack import DEV_SECRET_KEY
 from processors.testing import (
     RunningService,
     TestStack,
@@ -26,25 +24,7 @@ from processors.testing import (
     produce,
     unique_name,
 )
-from schemas import EventType, example_event
-
-
-def connected(stack: TestStack) -> tuple[str, str]:
-    """An online company: its id and its end-user."""
-    name = unique_name("acct")
-    client = Conductor(api_key=DEV_SECRET_KEY, base_url=stack.simulator.base_url, max_retries=0)
-    end_user = client.end_users.create(company_name=name, email="o@example.com", source_id=name)
-    stack.simulator.connect(end_user.id)
-    return name, end_user.id
-
-
-def customer(company: str, n: int) -> dict[str, Any]:
-    """A new customer for ``company``."""
-    event = example_event(
-        EventType.CUSTOMER_UPSERTED, companyid=company, id=unique_name(f"evt-cus{n}")
-    )
-    event["data"].update(customer_id=f"cus-{n}", name=f"{company}-{n}")
-    return event
+from tests.integration.companies import connected, customer
 
 
 @contextlib.asynccontextmanager

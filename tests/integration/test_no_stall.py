@@ -13,10 +13,8 @@ from typing import Any
 
 import asyncpg
 import pytest
-from conductor import Conductor
 
 from processors.config import Settings
-from processors.devstack import DEV_SECRET_KEY
 from processors.testing import (
     RunningService,
     TestStack,
@@ -28,34 +26,9 @@ from processors.testing import (
     unique_name,
 )
 from schemas import EventType, example_event
+from tests.integration.companies import Company, connected, customer
 
 SUCCEEDED = "qbd.sync.succeeded"
-
-
-@dataclass(frozen=True)
-class Company:
-    """A company with a Conductor end-user (sourceId = id)."""
-
-    id: str
-    end_user: str
-
-
-def connected(stack: TestStack) -> Company:
-    """An online company with an empty company file."""
-    name = unique_name("acct")
-    client = Conductor(api_key=DEV_SECRET_KEY, base_url=stack.simulator.base_url, max_retries=0)
-    end_user = client.end_users.create(company_name=name, email="o@example.com", source_id=name)
-    stack.simulator.connect(end_user.id)
-    return Company(name, end_user.id)
-
-
-def customer(company: str, n: int = 0) -> dict[str, Any]:
-    """A new customer for ``company``."""
-    event = example_event(
-        EventType.CUSTOMER_UPSERTED, companyid=company, id=unique_name(f"evt-cus{n}")
-    )
-    event["data"].update(customer_id=f"cus-{n}", name=f"{company}-{n}")
-    return event
 
 
 def about(events: list[dict[str, Any]], company: str, kind: str) -> list[dict[str, Any]]:
