@@ -77,6 +77,10 @@ class StackResult:
     probes_per_company_per_hour: float
     synced_max_s: float
     synced_median_s: float
+    first_probe_max_s: float
+    """The longest wait from the come-back to a returning company's first probe after it."""
+    probe_to_write_max_s: float
+    """The longest wait from that probe to the company's parked write."""
 
 
 def model_outage(
@@ -198,6 +202,13 @@ async def stack_comeback(
         if entry["method"] == "POST" and entry["status"] == 200:
             wrote.setdefault(entry["end_user_id"], _at(entry["finished_at"]) - came_back)
     took = [wrote[company] for company in returning if company in wrote]
+    probed: dict[str, float] = {}
+    for entry in log:
+        at = _at(entry["started_at"]) - came_back
+        if entry["path"] == _HEALTH_PATH and at >= 0:
+            probed.setdefault(entry["end_user_id"], at)
+    first = [probed[company] for company in returning if company in probed]
+    after = [wrote[c] - probed[c] for c in returning if c in wrote and c in probed]
     return StackResult(
         companies=companies,
         came_back=back,
@@ -212,6 +223,8 @@ async def stack_comeback(
         else 0.0,
         synced_max_s=round(max(took), 1),
         synced_median_s=round(statistics.median(took), 1),
+        first_probe_max_s=round(max(first, default=math.inf), 1),
+        probe_to_write_max_s=round(max(after, default=math.inf), 1),
     )
 
 
@@ -240,7 +253,9 @@ def _print_stack(result: StackResult) -> None:
         f"(bound {result.bound_per_s:g}/s), {result.probes_per_company_per_hour} "
         f"per company per hour; {result.came_back} came back and synced in at most "
         f"{result.synced_max_s:.0f} s, median {result.synced_median_s:.0f} s "
-        f"(goal {GOAL_S:.0f} s)"
+        f"(goal {GOAL_S:.0f} s); first probe after the come-back within "
+        f"{result.first_probe_max_s:.0f} s, write within {result.probe_to_write_max_s:.0f} s "
+        "of it"
     )
 
 

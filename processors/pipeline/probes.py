@@ -7,13 +7,16 @@ and less often after that:
 
     outage age        interval (each probe waits 75-100 % of it: jitter, never later)
     < 1 h             QBD_SYNC_CATCHUP_INTERVAL (1 min)
-    1-2 h, 2-3 h, ... doubling: 2 min, 4 min, 8 min ...
-    any               at most QBD_SYNC_PROBE_MAX_INTERVAL (15 min)
+    1 h, 2 h, 3 h ... doubling smoothly each hour: 1 min at 1 h, 2 at 2 h, 4 at 3 h ...
+    any               at most QBD_SYNC_PROBE_MAX_INTERVAL (15 min, reached near 5 h)
     needs a person    QBD_SYNC_SETUP_PROBE_INTERVAL (1 h): setup never finished, no
                       end-user, access refused (403); the end-user list tells us sooner
 
 ``ProbeBudget`` spaces probes evenly, at most ``QBD_SYNC_MAX_PROBES_PER_SECOND`` across all
 companies of the process, so a mass outage costs a predictable request rate.
+
+The back-off grows continuously (no step at the hour): a machine that comes back just after
+the first hour is found within about the young interval, not twice it.
 ``worth_probing_now`` reads what Conductor's end-user list says for free. All pure.
 """
 
@@ -40,7 +43,7 @@ class ProbeSchedule:
     first: timedelta = timedelta(minutes=1)
     """The first delay after parking, and the interval while the outage is young."""
     backoff_after: timedelta = timedelta(hours=1)
-    """How long an outage is young; after it the interval doubles every such period."""
+    """How long an outage is young; after it the interval doubles (smoothly) every such period."""
     cap: timedelta = timedelta(minutes=15)
     """The longest interval between two probes."""
     setup: timedelta = timedelta(hours=1)
@@ -64,8 +67,8 @@ class ProbeSchedule:
             return self.setup
         if age < self.backoff_after:
             return min(self.first, self.cap)
-        doublings = min(int(age / self.backoff_after), _MAX_DOUBLINGS)
-        longer: timedelta = self.first * 2**doublings
+        doublings = min((age - self.backoff_after) / self.backoff_after, _MAX_DOUBLINGS)
+        longer: timedelta = self.first * 2.0**doublings
         return min(longer, self.cap)
 
     def delay(self, age: timedelta, *, needs_person: bool = False, draw: float) -> timedelta:

@@ -42,10 +42,20 @@ def test_the_interval_never_shrinks_as_the_outage_ages(
 
 
 def test_the_interval_doubles_each_hour_after_the_first() -> None:
-    """2 min in the second hour, 4 in the third, 8 in the fourth, then the 15 min cap."""
-    hours = [SCHEDULE.interval(timedelta(hours=h, minutes=30)) for h in range(6)]
+    """1 min at the hour, 2 at two hours, 4 at three, 8 at four, then the 15 min cap."""
+    hours = [SCHEDULE.interval(timedelta(hours=h)) for h in range(7)]
 
-    assert [i.total_seconds() / 60 for i in hours] == [1, 2, 4, 8, 15, 15]
+    assert [i.total_seconds() / 60 for i in hours] == [1, 1, 2, 4, 8, 15, 15]
+
+
+@given(draw=draws, past=st.timedeltas(min_value=timedelta(0), max_value=timedelta(minutes=5)))
+def test_a_machine_back_just_after_the_hour_is_found_within_about_a_minute(
+    draw: float, past: timedelta
+) -> None:
+    """No step at the hour: a probe minutes after it waits barely longer than a young one."""
+    delay = SCHEDULE.delay(timedelta(hours=1) + past, draw=draw)
+
+    assert delay <= timedelta(seconds=64)
 
 
 @given(age=ages, draw=draws)
