@@ -32,6 +32,8 @@ async def realistic(bench: Bench) -> None:
         makespan = makespan_bound(QUICKBOOKS, count, PER_COMPANY)
         bound = physical_bound(events / makespan, await bench.cpu_bound(count))
         process = bench.qbd_sync(topics, name=f"qbd-sync-{count}")
+        if bench.profile_requested:
+            bench.profile = bench.workdir.parent / f"profile-realistic-{count}.txt"
         try:
             # Only a company that is not measured warms the consumer up: the measured ones
             # start cold, so their first contact (health checks) is part of the run.

@@ -376,7 +376,7 @@ class Bench:
         return self._cpu_bounds[concurrency]
 
     def _start_profiler(self, process: Measured) -> subprocess.Popen[bytes] | None:
-        """py-spy on the processor for the next few seconds, once, when ``--profile`` asks."""
+        """py-spy on the processor for the next 15 seconds, once, when ``--profile`` asks."""
         target, self.profile = self.profile, None
         spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
         if target is None or not Path(spy).exists():
@@ -388,7 +388,7 @@ class Bench:
                 "--pid",
                 str(process.pid),
                 "--duration",
-                "5",
+                "15",
                 "--rate",
                 "200",
                 "--format",

@@ -17,6 +17,8 @@ from typing import Any
 import asyncpg
 import orjson
 
+from processors.group_commit import GroupCommit
+
 __all__ = ["Completion", "Ledger", "LedgerEntry", "LedgerStatus", "Waiting", "body_hash"]
 
 
@@ -103,6 +105,7 @@ _SELECT_ONE = f"SELECT {_COLUMNS} FROM ledger WHERE event_id = $1"  # noqa: S608
 # Insert the row if new and return it as it stands, in one round trip whether it is new or
 # not (a redelivery, a replay). The SELECT sees the statement's snapshot, so a row another
 # session inserts meanwhile comes back empty here and is read by ``_SELECT_ONE``.
+# Run by a GroupCommit: the last parameter comes back as batch_seq.
 _OPEN = f"""WITH inserted AS (
                INSERT INTO ledger (event_id, company_id, event_type, body_hash, status,
                                    source_topic, source_partition, source_offset,
@@ -110,17 +113,59 @@ _OPEN = f"""WITH inserted AS (
                VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9)
                ON CONFLICT (event_id) DO NOTHING
                RETURNING {_COLUMNS})
-           SELECT {_COLUMNS} FROM inserted
+           SELECT {_COLUMNS}, $10::int AS batch_seq FROM inserted
            UNION ALL
-           SELECT {_COLUMNS} FROM ledger
+           SELECT {_COLUMNS}, $10::int AS batch_seq FROM ledger
            WHERE event_id = $1 AND NOT EXISTS (SELECT 1 FROM inserted)"""  # noqa: S608
+_BEGIN_ATTEMPT = """UPDATE ledger SET status = 'attempting', attempts = attempts + 1,
+                           attempt_started_at = now(), updated_at = now()
+                    WHERE event_id = $1 RETURNING attempts, $2::int AS batch_seq"""
+
+# ``Ledger.complete`` (a GroupCommit: the last parameter comes back as batch_seq).
+_COMPLETE = """WITH done AS (
+           UPDATE ledger SET status = 'synced', qbd_object_type = $5, qbd_id = $6,
+                  error = NULL, raw = NULL, waiting_on_type = NULL,
+                  waiting_on_app_id = NULL, result_published = true, action = $10,
+                  updated_at = now()
+           WHERE event_id = $1 RETURNING attempts),
+       mapped AS (
+           INSERT INTO mappings (company_id, object_type, app_id, qbd_id,
+                                 revision_number, source, state)
+           VALUES ($2, $3, $4, $6, $7, $8, $11)
+           ON CONFLICT (company_id, object_type, app_id) DO UPDATE
+              SET qbd_id = EXCLUDED.qbd_id,
+                  revision_number = COALESCE(EXCLUDED.revision_number,
+                                             mappings.revision_number),
+                  source = EXCLUDED.source, state = EXCLUDED.state, updated_at = now()
+           RETURNING 1),
+       seen AS (
+           UPDATE companies SET last_sync_at = now() WHERE company_id = $2 RETURNING 1),
+       waiting AS (
+           SELECT event_id, raw, created_at FROM ledger
+           WHERE company_id = $2 AND status = 'waiting_dependency'
+             AND waiting_on_type = $3 AND waiting_on_app_id = $4 AND event_id <> $1)
+       SELECT (SELECT attempts FROM done) AS attempts,
+              (SELECT count(*) FROM mapped) AS mapped,
+              (SELECT count(*) FROM seen) AS seen,
+              ARRAY(SELECT event_id FROM waiting ORDER BY created_at) AS waiting_ids,
+              ARRAY(SELECT raw FROM waiting ORDER BY created_at) AS waiting_raw,
+              EXISTS(SELECT 1 FROM attention WHERE company_id = $2 AND code = $9
+                     AND resolved_at IS NULL) AS attention_open,
+              $12::int AS batch_seq"""
 
 
 class Ledger:
-    """Reads and writes ledger rows; every method is one short transaction."""
+    """Reads and writes ledger rows; every method is one short transaction.
+
+    The three statements every event runs (open, attempt, complete) go through a
+    ``GroupCommit``: lanes finishing together share a round trip and a commit.
+    """
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._open = GroupCommit(pool, _OPEN)
+        self._begin_attempt = GroupCommit(pool, _BEGIN_ATTEMPT)
+        self._complete = GroupCommit(pool, _COMPLETE)
 
     async def open(
         self,
@@ -138,8 +183,7 @@ class Ledger:
         """
         topic, partition, offset = source if source else (None, None, None)
         object_type, app_id = app_object if app_object else (None, None)
-        row = await self._pool.fetchrow(
-            _OPEN,
+        row = await self._open.fetchrow(
             event_id,
             company_id,
             event_type,
@@ -162,13 +206,8 @@ class Ledger:
 
     async def begin_attempt(self, event_id: str) -> int:
         """Record that a write is about to be sent; return the attempt number."""
-        attempts: int = await self._pool.fetchval(
-            """UPDATE ledger SET status = 'attempting', attempts = attempts + 1,
-                      attempt_started_at = now(), updated_at = now()
-               WHERE event_id = $1 RETURNING attempts""",
-            event_id,
-        )
-        return attempts
+        row = await self._begin_attempt.fetchrow(event_id)
+        return 0 if row is None else int(row["attempts"])
 
     async def synced(
         self,
@@ -252,36 +291,7 @@ class Ledger:
         until they run, so a crash or rebalance cannot lose them) and whether an attention
         item about the missing mapping is open.
         """
-        row = await self._pool.fetchrow(
-            """WITH done AS (
-                   UPDATE ledger SET status = 'synced', qbd_object_type = $5, qbd_id = $6,
-                          error = NULL, raw = NULL, waiting_on_type = NULL,
-                          waiting_on_app_id = NULL, result_published = true, action = $10,
-                          updated_at = now()
-                   WHERE event_id = $1 RETURNING attempts),
-               mapped AS (
-                   INSERT INTO mappings (company_id, object_type, app_id, qbd_id,
-                                         revision_number, source, state)
-                   VALUES ($2, $3, $4, $6, $7, $8, $11)
-                   ON CONFLICT (company_id, object_type, app_id) DO UPDATE
-                      SET qbd_id = EXCLUDED.qbd_id,
-                          revision_number = COALESCE(EXCLUDED.revision_number,
-                                                     mappings.revision_number),
-                          source = EXCLUDED.source, state = EXCLUDED.state, updated_at = now()
-                   RETURNING 1),
-               seen AS (
-                   UPDATE companies SET last_sync_at = now() WHERE company_id = $2 RETURNING 1),
-               waiting AS (
-                   SELECT event_id, raw, created_at FROM ledger
-                   WHERE company_id = $2 AND status = 'waiting_dependency'
-                     AND waiting_on_type = $3 AND waiting_on_app_id = $4 AND event_id <> $1)
-               SELECT (SELECT attempts FROM done) AS attempts,
-                      (SELECT count(*) FROM mapped) AS mapped,
-                      (SELECT count(*) FROM seen) AS seen,
-                      ARRAY(SELECT event_id FROM waiting ORDER BY created_at) AS waiting_ids,
-                      ARRAY(SELECT raw FROM waiting ORDER BY created_at) AS waiting_raw,
-                      EXISTS(SELECT 1 FROM attention WHERE company_id = $2 AND code = $9
-                             AND resolved_at IS NULL) AS attention_open""",
+        row = await self._complete.fetchrow(
             event_id,
             company_id,
             object_type,

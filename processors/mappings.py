@@ -14,6 +14,7 @@ from datetime import datetime
 
 import asyncpg
 
+from processors.group_commit import GroupCommit
 from processors.writes import ObjectState
 from schemas import ObjectType, Ref
 
@@ -33,22 +34,25 @@ class Mapping:
     state: ObjectState = ObjectState.ACTIVE
 
 
+_RESOLVE = """SELECT m.*, $4::int AS batch_seq FROM mappings m
+               JOIN unnest($2::text[], $3::text[]) AS w(object_type, app_id)
+                 ON m.object_type = w.object_type AND m.app_id = w.app_id
+               WHERE m.company_id = $1"""
+
+
 class MappingStore:
     """Reads and writes the ``mappings`` table."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._resolve = GroupCommit(pool, _RESOLVE)  # every event resolves: lanes share trips
 
     async def resolve(self, company_id: str, refs: Iterable[Ref]) -> dict[Ref, Mapping]:
         """The mappings that exist for ``refs`` (missing ones are left out)."""
         wanted = list(dict.fromkeys(refs))
         if not wanted:
             return {}
-        rows = await self._pool.fetch(
-            """SELECT m.* FROM mappings m
-               JOIN unnest($2::text[], $3::text[]) AS w(object_type, app_id)
-                 ON m.object_type = w.object_type AND m.app_id = w.app_id
-               WHERE m.company_id = $1""",
+        rows = await self._resolve.fetch(
             company_id,
             [str(ref.object_type) for ref in wanted],
             [ref.app_id for ref in wanted],

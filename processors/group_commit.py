@@ -1,0 +1,114 @@
+"""GroupCommit: many lanes' copies of one short statement in one round trip and one commit.
+
+At QuickBooks latency hundreds of lanes open, start and finish events at nearly the same
+moment, and each would pay a PostgreSQL round trip and a commit of its own for the same
+short statement. A ``GroupCommit`` queues the calls that arrive while its previous batch is
+in flight and sends them together with asyncpg's pipelined ``fetchmany``: every execution
+goes out in one write, and the batch is one implicit transaction (one commit) on the
+server. A lone call goes at once, so a quiet service waits for nothing; the busier it gets,
+the fewer round trips and commits per event.
+
+Each caller still awaits its own rows, durable when they come back, so ordering and crash
+safety are what they were with one statement per call. The statement echoes its position
+in the batch: its last parameter, selected as ``batch_seq``, so rows find their callers.
+A batch PostgreSQL refuses (one bad row, a deadlock) runs again one call at a time, so an
+error reaches only the call that caused it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+import asyncpg
+
+__all__ = ["GroupCommit"]
+
+_Call = tuple[tuple[Any, ...], "asyncio.Future[list[asyncpg.Record]]"]
+
+
+class GroupCommit:
+    """Runs one statement for many concurrent callers, a batch per round trip."""
+
+    def __init__(self, pool: asyncpg.Pool, query: str, *, max_batch: int = 256) -> None:
+        """``query`` must select its last parameter as ``batch_seq`` (``$N::int``)."""
+        if "batch_seq" not in query:
+            raise ValueError("a grouped statement must select its last parameter as batch_seq")
+        self._pool = pool
+        self._query = query
+        self._max = max_batch
+        self._queue: list[_Call] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self.batches = 0
+        """How many round trips ran (for tests and the bench)."""
+
+    async def fetch(self, *args: Any) -> list[asyncpg.Record]:
+        """The statement's rows for ``args``, run in the next batch."""
+        future: asyncio.Future[list[asyncpg.Record]] = asyncio.get_running_loop().create_future()
+        self._queue.append((args, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="group-commit")
+        return await future
+
+    async def fetchrow(self, *args: Any) -> asyncpg.Record | None:
+        """The statement's first row for ``args`` (None: it returned none)."""
+        rows = await self.fetch(*args)
+        return rows[0] if rows else None
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[: self._max], self._queue[self._max :]
+            calls = [call for call in batch if not call[1].done()]  # a cancelled caller
+            if calls:
+                await self._run(calls)
+
+    async def _run(self, calls: list[_Call]) -> None:
+        try:
+            rows = await self._batch([(*args, seq) for seq, (args, _) in enumerate(calls)])
+        except asyncpg.PostgresError:
+            if len(calls) == 1:
+                await self._alone(calls[0])
+            else:
+                for call in calls:  # one bad row must not fail the others
+                    await self._alone(call)
+            return
+        except BaseException as exc:  # the connection, the pool, a cancellation: everyone's
+            for _, future in calls:
+                _fail(future, exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        by_seq: defaultdict[int, list[asyncpg.Record]] = defaultdict(list)
+        for row in rows:
+            by_seq[row["batch_seq"]].append(row)
+        for seq, (_, future) in enumerate(calls):
+            if not future.done():
+                future.set_result(by_seq.get(seq, []))
+
+    async def _batch(self, args: list[tuple[Any, ...]]) -> list[asyncpg.Record]:
+        self.batches += 1
+        async with self._pool.acquire() as conn:
+            rows: list[asyncpg.Record] = await conn.fetchmany(self._query, args)
+            return rows
+
+    async def _alone(self, call: _Call) -> None:
+        args, future = call
+        try:
+            rows = await self._batch([(*args, 0)])
+        except BaseException as exc:
+            _fail(future, exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        if not future.done():
+            future.set_result(rows)
+
+
+def _fail(future: asyncio.Future[list[asyncpg.Record]], exc: BaseException) -> None:
+    if future.done():
+        return
+    if isinstance(exc, asyncio.CancelledError):
+        future.cancel()
+    else:
+        future.set_exception(exc)
