@@ -207,11 +207,12 @@ class Engine:
             self._consumer.resume(*assigned)
 
     async def _admit(self, tp: TopicPartition, record: Any) -> None:
-        """Track a fetched record; reject it now or queue it, undecoded, in its company's lane.
+        """Track a fetched record; reject it now or queue it in its company's lane.
 
-        Decoding is cheap (microseconds) and a decoded event is not (kilobytes): a record is
-        validated here, so rejections keep their partition's order, and decoded again when
-        its lane starts it.
+        A record is validated here, so rejections keep their partition's order. A decoded
+        event costs kilobytes and decoding costs microseconds: the next item of an empty lane
+        is queued decoded (it starts soon; one per company at most), the rest undecoded, and
+        those are decoded again when their lane starts them.
         """
         epoch = self.offsets.track(tp, record.offset)
         self.fetched += 1
@@ -229,7 +230,10 @@ class Engine:
         if work is not None:
             if self._metrics is not None:
                 self._metrics.event_consumed(work.event.type)
-            self.lanes.push(work.company_id, replace(fetched, company_id=work.company_id))
+            if self.lanes.depth(work.company_id) == 0:
+                self.lanes.push(work.company_id, work)
+            else:
+                self.lanes.push(work.company_id, replace(fetched, company_id=work.company_id))
 
     async def _decoded(self, fetched: Fetched) -> Work | None:
         """The record as work, or None when it is rejected (published to the rejected topic
