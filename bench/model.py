@@ -131,7 +131,8 @@ def timing_of(entries: Iterable[dict[str, Any]]) -> dict[str, float]:
     than the drawn latency when its machine is loaded). ``gap_s``: mean time a company sat
     idle between the end of one write and the start of its next, whatever held it (our
     processing, fetching, the CPU); ``first_gap_s`` the same after each company's first write
-    (where a company's first contact is recorded).
+    (where a company's first contact is recorded). ``busiest_s``: the longest sum of one
+    company's write times, the shortest the run could have lasted with the latencies it drew.
     """
     by_company: dict[str, list[tuple[float, float]]] = {}
     for entry in entries:
@@ -140,9 +141,11 @@ def timing_of(entries: Iterable[dict[str, Any]]) -> dict[str, float]:
     writes: list[float] = []
     gaps: list[float] = []
     first_gaps: list[float] = []
+    busiest = 0.0
     for spans in by_company.values():
         spans.sort()
         writes.extend(end - start for start, end in spans)
+        busiest = max(busiest, sum(end - start for start, end in spans))
         between = [nxt[0] - cur[1] for cur, nxt in itertools.pairwise(spans)]
         gaps.extend(between)
         first_gaps.extend(between[:1])
@@ -150,4 +153,5 @@ def timing_of(entries: Iterable[dict[str, Any]]) -> dict[str, float]:
         "write_s": ratio(sum(writes), len(writes)),
         "gap_s": ratio(sum(gaps), len(gaps)) if gaps else 0.0,
         "first_gap_s": ratio(sum(first_gaps), len(first_gaps)) if first_gaps else 0.0,
+        "busiest_s": busiest,
     }

@@ -13,6 +13,7 @@ from bench.model import (
     makespan_bound,
     physical_bound,
     ratio,
+    timing_of,
     window_of,
 )
 from bench.runner import QUICK
@@ -107,6 +108,23 @@ def test_window_spans_first_start_to_last_finish() -> None:
 
     assert window == Window(3, 2.0)
     assert window.rate == pytest.approx(1.5)
+
+
+def test_timing_splits_a_run_into_writes_gaps_and_its_busiest_company() -> None:
+    """Company a writes 1 s + 2 s with 0.5 s between; b one 1.5 s write: a is the busiest."""
+
+    def write(company: str, start: float, end: float) -> dict[str, str]:
+        return {
+            "end_user_id": company,
+            "started_at": f"2026-01-01T10:00:{start:06.3f}+00:00",
+            "finished_at": f"2026-01-01T10:00:{end:06.3f}+00:00",
+        }
+
+    timing = timing_of([write("a", 0, 1), write("b", 0, 1.5), write("a", 1.5, 3.5)])
+
+    assert timing["write_s"] == pytest.approx(1.5)
+    assert timing["gap_s"] == pytest.approx(0.5)
+    assert timing["busiest_s"] == pytest.approx(3.0)
 
 
 def test_empty_window_and_zero_denominator_are_nan() -> None:
