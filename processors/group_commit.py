@@ -12,7 +12,9 @@ Each caller still awaits its own rows, durable when they come back, so ordering 
 safety are what they were with one statement per call. The statement echoes its position
 in the batch: its last parameter, selected as ``batch_seq``, so rows find their callers.
 A batch PostgreSQL refuses (one bad row, a deadlock) runs again one call at a time, so an
-error reaches only the call that caused it.
+error reaches only the call that caused it. Two batches may be in flight at once, so a batch
+held up by one row (locked by an operator's transaction, say) does not hold up every other
+lane: the next batch goes on the other connection.
 """
 
 from __future__ import annotations
@@ -31,15 +33,19 @@ _Call = tuple[tuple[Any, ...], "asyncio.Future[list[asyncpg.Record]]"]
 class GroupCommit:
     """Runs one statement for many concurrent callers, a batch per round trip."""
 
-    def __init__(self, pool: asyncpg.Pool, query: str, *, max_batch: int = 256) -> None:
-        """``query`` must select its last parameter as ``batch_seq`` (``$N::int``)."""
+    def __init__(
+        self, pool: asyncpg.Pool, query: str, *, max_batch: int = 256, in_flight: int = 2
+    ) -> None:
+        """``query`` must select its last parameter as ``batch_seq`` (``$N::int``);
+        ``in_flight`` batches at most run at once."""
         if "batch_seq" not in query:
             raise ValueError("a grouped statement must select its last parameter as batch_seq")
         self._pool = pool
         self._query = query
         self._max = max_batch
+        self._in_flight = in_flight
         self._queue: list[_Call] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._flushers: set[asyncio.Task[None]] = set()
         self.batches = 0
         """How many round trips ran (for tests and the bench)."""
 
@@ -47,8 +53,10 @@ class GroupCommit:
         """The statement's rows for ``args``, run in the next batch."""
         future: asyncio.Future[list[asyncpg.Record]] = asyncio.get_running_loop().create_future()
         self._queue.append((args, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name="group-commit")
+        if len(self._flushers) < self._in_flight:
+            flusher = asyncio.create_task(self._flush(), name="group-commit")
+            self._flushers.add(flusher)
+            flusher.add_done_callback(self._flushers.discard)
         return await future
 
     async def fetchrow(self, *args: Any) -> asyncpg.Record | None:

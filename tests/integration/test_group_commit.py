@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 
 from processors.group_commit import GroupCommit
+from processors.testing import TestStack
 
 
 @pytest.fixture
@@ -110,3 +111,33 @@ async def test_a_statement_that_does_not_echo_its_place_is_refused(db: asyncpg.P
     """Rows could not find their callers: refused when built, not at the first batch."""
     with pytest.raises(ValueError, match="batch_seq"):
         GroupCommit(db, "SELECT 1")
+
+
+async def test_a_locked_row_holds_up_only_its_own_caller(
+    stack: TestStack, db: asyncpg.Pool, table: str
+) -> None:
+    """One row locked by another transaction: its update waits, another lane's goes on."""
+    await db.executemany(f"INSERT INTO {table} VALUES ($1, 0)", [(1,), (2,)])  # noqa: S608
+    operator = await asyncpg.connect(stack.database_url)  # the pool's two are the batches'
+    update = GroupCommit(
+        db,
+        f"""UPDATE {table} SET ratio = $2 WHERE n = $1
+            RETURNING n, ratio, $3::int AS batch_seq""",  # noqa: S608 - a test table name
+    )
+    try:
+        async with operator.transaction():
+            await operator.execute(f"SELECT * FROM {table} WHERE n = 1 FOR UPDATE")  # noqa: S608
+            held = asyncio.ensure_future(update.fetchrow(1, 10))
+            await asyncio.sleep(0)  # its batch is on the wire, waiting for the lock
+
+            other = await asyncio.wait_for(update.fetchrow(2, 20), timeout=10)
+
+            assert other is not None
+            assert other["ratio"] == 20
+            assert not held.done()
+        row = await asyncio.wait_for(held, timeout=10)
+    finally:
+        await operator.close()
+
+    assert row is not None
+    assert row["ratio"] == 10
