@@ -4,8 +4,10 @@ A parked company's first probe comes ``QBD_SYNC_CATCHUP_INTERVAL`` after it park
 failed check schedules the next one by ``ProbeSchedule`` (short while the outage is young,
 backing off to 15 minutes). Every tick (a second) this class takes the due companies this
 instance owns, oldest first, and asks for a replay in each company's lane
-(``request_replay``; the replay checks health first and replays only when healthy), one
-``ProbeBudget`` slot at a time, so probes never exceed the configured rate. A company left
+(``request_replay``; the replay checks health first and replays only when healthy). Each
+check takes a ``ProbeBudget`` slot right before its request, so probes never exceed the
+configured rate; a tick queues no more than the budget serves in a tick, less those still
+waiting for a slot, so a mass outage never fills the lanes with waiting probes. A company left
 ``replaying`` by a crash or rebalance is due at once, so its new owner resumes the replay.
 
 Every ``QBD_SYNC_CATCHUP_INTERVAL`` it also reads Conductor's end-user list once
@@ -70,8 +72,6 @@ class CatchUp:
                 raise
             except Exception as exc:  # noqa: BLE001 - the timer must outlive a database blip
                 log.warning("catch-up tick failed", error=f"{type(exc).__name__}: {exc}")
-            # A pass paced by the budget takes up to a tick itself: sleep only the rest, or
-            # the probes would run at half the rate the budget allows.
             await asyncio.sleep(max(0.0, self.tick_seconds - (time.monotonic() - started)))
 
     async def tick(self) -> list[str]:
@@ -89,7 +89,7 @@ class CatchUp:
         self._requested = {
             key: at for key, at in self._requested.items() if clock - at < _REQUEST_MEMORY
         }
-        room = math.ceil(self._budget.per_second * self.tick_seconds) + 1
+        room = math.ceil(self._budget.per_second * self.tick_seconds) + 1 - self._budget.waiting
         queued: list[str] = []
         for company in await self._companies.due_for_probe(now):
             name = company.company_id
@@ -106,7 +106,6 @@ class CatchUp:
                 continue  # already queued in its lane
             if len(queued) >= room:
                 break  # the rest wait for the next tick, oldest first
-            await self._turn()
             if not self._request(name):
                 continue
             self._requested[key] = time.monotonic()
@@ -118,9 +117,3 @@ class CatchUp:
                 probes=company.catchup_attempts,
             )
         return queued
-
-    async def _turn(self) -> None:
-        """Wait for the next free slot of the probe budget, and take it."""
-        # A slot frees with the clock, not on a signal; events may take it first: try again.
-        while not self._budget.take():  # noqa: ASYNC110 - waits on a clock, there is no event
-            await asyncio.sleep(self._budget.wait_seconds())

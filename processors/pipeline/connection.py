@@ -167,13 +167,17 @@ class CompanyConnection:
         if await self.state(company) not in _LIVE_STATES:
             await self._set(company, State.ONLINE, answered=True)
 
-    async def check(self, company: str) -> HealthResult:
+    async def check(self, company: str, *, paced: bool = False) -> HealthResult:
         """Health-check ``company`` now and record the result; never changes its state.
 
-        An end-user that answers 404 is looked up again by ``sourceId`` (deleted or replaced
-        in Conductor). Raises ``Halted`` when Conductor refuses our own key.
+        ``paced``: a probe (background, or "Sync now"), which waits for its slot of the probe
+        budget right before its request. An end-user that answers 404 is looked up again by
+        ``sourceId`` (deleted or replaced in Conductor). Raises ``Halted`` when Conductor
+        refuses our own key.
         """
         end_user = await self._gateway.end_user_for(company)
+        if paced:
+            await self.budget.turn()
         result = await self._health(company, end_user)
         if result.error is not None and result.error.http_status == 404 and end_user is not None:
             again = await self._gateway.resolve_again(company)

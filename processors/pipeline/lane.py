@@ -69,16 +69,16 @@ class LaneProcessor:
                 raise
 
     async def _process(self, work: Work) -> list[Work]:
-        if work.kind is WorkKind.REPLAY:
-            await self.replay(work.company_id)
+        if work.kind is WorkKind.REPLAY:  # a probe or "Sync now": within the probe budget
+            await self.replay(work.company_id, paced=True)
             return []
         if work.kind is WorkKind.STATUS:
             if self._status is not None:
                 await self._status.pull_if_online(work.company_id)
             return []
         ran = await self._syncer.run(work)
-        if ran.replay:
-            await self.replay(work.company_id)
+        if ran.replay:  # sync.requested: a probe too (an operator may ask for every company)
+            await self.replay(work.company_id, paced=True)
             await self._syncer.settle(work)
         if ran.look:
             await self.replay(work.company_id)
@@ -86,9 +86,12 @@ class LaneProcessor:
             return [*ran.follow_ups, *again.follow_ups]
         return ran.follow_ups
 
-    async def replay(self, company: str) -> ReplayReport:
-        """Health-check the company and replay its parked work in order, in this lane."""
-        return await self._replayer.replay(company, run=self._run_replayed)
+    async def replay(self, company: str, *, paced: bool = False) -> ReplayReport:
+        """Health-check the company and replay its parked work in order, in this lane.
+
+        ``paced``: the health check waits for its slot of the probe budget.
+        """
+        return await self._replayer.replay(company, run=self._run_replayed, paced=paced)
 
     async def _run_replayed(self, work: Work) -> NormalizedError | None:
         """One parked event and the waiters it releases; the error if it parked the company."""

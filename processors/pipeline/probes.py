@@ -22,6 +22,7 @@ the first hour is found within about the young interval, not twice it.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable
@@ -81,7 +82,9 @@ class ProbeBudget:
     """At most ``per_second`` probes a second across all companies, evenly spaced.
 
     Each probe takes the next free slot; slots are ``1 / per_second`` apart, so any window
-    of ``T`` seconds holds at most ``T * per_second + 1`` probes, with no bursts.
+    of ``T`` seconds holds at most ``T * per_second + 1`` probes, with no bursts. A probe
+    takes its slot right before its request (``turn``), so whatever delays it on the way
+    (a busy lane, the database) cannot bunch requests.
     """
 
     def __init__(self, per_second: float, *, clock: Callable[[], float] = time.monotonic) -> None:
@@ -91,6 +94,8 @@ class ProbeBudget:
         self._gap = 1.0 / per_second
         self._clock = clock
         self._next = -math.inf
+        self.waiting = 0
+        """Callers of ``turn`` waiting for a slot now."""
 
     def take(self) -> bool:
         """Take the slot if it is free now (an event's look); False leaves it free."""
@@ -103,6 +108,16 @@ class ProbeBudget:
     def wait_seconds(self) -> float:
         """How long until the next slot is free (0 when it is free now)."""
         return max(0.0, self._next - self._clock())
+
+    async def turn(self) -> None:
+        """Wait for the next free slot and take it (``waiting`` counts who waits now)."""
+        self.waiting += 1
+        try:
+            # A slot frees with the clock, not on a signal; others may take it first.
+            while not self.take():  # noqa: ASYNC110 - waits on a clock, there is no event
+                await asyncio.sleep(self.wait_seconds())
+        finally:
+            self.waiting -= 1
 
 
 def worth_probing_now(

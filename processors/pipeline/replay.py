@@ -67,9 +67,12 @@ class Replayer:
         self._connection = connection
         self._metrics = metrics
 
-    async def replay(self, company: str, *, run: RunReplayed) -> ReplayReport:
-        """Health-check ``company`` and, if healthy, replay its parked events in order."""
-        health = await self._connection.check(company)
+    async def replay(self, company: str, *, run: RunReplayed, paced: bool = False) -> ReplayReport:
+        """Health-check ``company`` and, if healthy, replay its parked events in order.
+
+        ``paced``: the check is a probe and keeps to the probe budget.
+        """
+        health = await self._connection.check(company, paced=paced)
         if not health.healthy:
             await self._connection.unhealthy(company, health)
             return ReplayReport(

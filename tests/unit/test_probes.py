@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -183,3 +185,22 @@ def test_the_end_user_list_says_when_a_probe_is_worth_it_now(
 ) -> None:
     """Only a change since the last probe brings the next probe forward."""
     assert worth_probing_now(info, last_probe=_T0, needs_person=needs_person) is worth
+
+
+async def test_a_turn_waits_for_its_slot_and_counts_who_waits() -> None:
+    """At 20/s three turns started together end 50 ms apart; waiting drops back to 0."""
+    budget = ProbeBudget(20)
+    ended: list[float] = []
+
+    async def probe() -> None:
+        await budget.turn()
+        ended.append(time.monotonic())
+
+    tasks = [asyncio.create_task(probe()) for _ in range(3)]
+    await asyncio.sleep(0)
+    waiting_while_spaced = budget.waiting
+    await asyncio.gather(*tasks)
+
+    assert waiting_while_spaced == 2
+    assert budget.waiting == 0
+    assert [round(b - a, 2) >= 0.04 for a, b in itertools.pairwise(ended)] == [True, True]
