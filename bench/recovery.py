@@ -79,6 +79,8 @@ class StackResult:
     synced_median_s: float
     first_probe_max_s: float
     """The longest wait from the come-back to a returning company's first probe after it."""
+    other_probes: int
+    """Health checks of companies not in this run (left parked by earlier scenarios)."""
     probe_to_write_max_s: float
     """The longest wait from that probe to the company's parked write."""
 
@@ -195,7 +197,13 @@ async def stack_comeback(
         log = (await bench.sim.log())[since:]
     finally:
         process.kill()
-    checks = [_at(e["started_at"]) for e in log if e["path"] == _HEALTH_PATH]
+    # Only this run's companies: a stack that ran other scenarios may hold parked companies
+    # of theirs, which this processor probes too (they share its database).
+    ours = set(everyone)
+    checks = [
+        _at(e["started_at"]) for e in log if e["path"] == _HEALTH_PATH and e["end_user_id"] in ours
+    ]
+    others = sum(1 for e in log if e["path"] == _HEALTH_PATH and e["end_user_id"] not in ours)
     window = max(checks) - min(checks) if checks else 0.0
     wrote: dict[str, float] = {}
     for entry in log:
@@ -224,6 +232,7 @@ async def stack_comeback(
         synced_max_s=round(max(took), 1),
         synced_median_s=round(statistics.median(took), 1),
         first_probe_max_s=round(max(first, default=math.inf), 1),
+        other_probes=others,
         probe_to_write_max_s=round(max(after, default=math.inf), 1),
     )
 
