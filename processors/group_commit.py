@@ -11,10 +11,10 @@ the fewer round trips and commits per event.
 Each caller still awaits its own rows, durable when they come back, so ordering and crash
 safety are what they were with one statement per call. The statement echoes its position
 in the batch: its last parameter, selected as ``batch_seq``, so rows find their callers.
-A batch PostgreSQL refuses (one bad row, a deadlock) runs again one call at a time, so an
-error reaches only the call that caused it. Two batches may be in flight at once, so a batch
-held up by one row (locked by an operator's transaction, say) does not hold up every other
-lane: the next batch goes on the other connection.
+A batch that fails (a row PostgreSQL or asyncpg refuses, a deadlock) runs again one call at
+a time, so an error reaches only the call that caused it. Two batches may be in flight at
+once, so a batch held up by one row (locked by an operator's transaction, say) does not hold
+up every other lane: the next batch goes on the other connection.
 """
 
 from __future__ import annotations
@@ -74,18 +74,18 @@ class GroupCommit:
     async def _run(self, calls: list[_Call]) -> None:
         try:
             rows = await self._batch([(*args, seq) for seq, (args, _) in enumerate(calls)])
-        except asyncpg.PostgresError:
-            if len(calls) == 1:
-                await self._alone(calls[0])
-            else:
-                for call in calls:  # one bad row must not fail the others
-                    await self._alone(call)
-            return
-        except BaseException as exc:  # the connection, the pool, a cancellation: everyone's
+        except asyncio.CancelledError:
             for _, future in calls:
-                _fail(future, exc)
-            if isinstance(exc, asyncio.CancelledError):
-                raise
+                future.cancel()
+            raise
+        except Exception as exc:  # noqa: BLE001 - every caller gets its own outcome below
+            if len(calls) == 1:
+                _fail(calls[0][1], exc)
+            else:
+                # One bad row (refused by PostgreSQL, or by asyncpg before it was sent) must
+                # not fail the others; a lost connection fails each call on its own again.
+                for call in calls:
+                    await self._alone(call)
             return
         by_seq: defaultdict[int, list[asyncpg.Record]] = defaultdict(list)
         for row in rows:

@@ -73,6 +73,20 @@ async def test_a_bad_row_fails_only_its_own_caller(db: asyncpg.Pool, table: str)
     assert [row["n"] for row in stored] == [n for n in range(10) if n != 4]
 
 
+async def test_a_value_asyncpg_cannot_send_fails_only_its_own_caller(
+    db: asyncpg.Pool, table: str
+) -> None:
+    """A text where an integer belongs is refused before it is sent: the batch reruns."""
+    insert = _insert(db, table)
+
+    outcomes = await asyncio.gather(
+        *(insert.fetchrow("seven" if n == 2 else n, 1) for n in range(5)), return_exceptions=True
+    )
+
+    assert isinstance(outcomes[2], asyncpg.DataError)
+    assert [o["n"] for i, o in enumerate(outcomes) if i != 2] == [0, 1, 3, 4]  # type: ignore[index]
+
+
 async def test_rows_go_back_to_their_callers_however_many_each_returns(
     db: asyncpg.Pool, table: str
 ) -> None:
