@@ -257,6 +257,7 @@ _EVERY_KIND: list[Recipe] = [
     ("broken_json", 57),
     ("junk_bytes", b"\x00\xff{"),
     ("wrong_type", ("data.lines", 7)),
+    ("wrong_type", ("data.lines.0.amount", None)),  # valid after all: quantity x rate
     ("number", ("quantity", -3)),
     ("number", ("amount", "1e400")),
     ("nan", b"NaN"),

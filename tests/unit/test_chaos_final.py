@@ -100,3 +100,13 @@ def test_held_reads_the_total_each_list_keeps() -> None:
     assert held("invoices", {"memo": "m", "subtotal": "5.0"}) == {"memo": "m", "total": "5.00"}
     assert held("bills", {"memo": None, "amountDue": "1"}) == {"memo": None, "total": "1.00"}
     assert held("receive-payments", {"totalAmount": "3.10"})["total"] == "3.10"
+
+
+def test_a_line_without_an_amount_counts_quantity_times_rate() -> None:
+    """The amount is optional: QuickBooks computes quantity x rate (the hostile run's null)."""
+    line = {"item_id": "item", "quantity": 3, "rate": "12.345", "amount": None}
+    invoice = _event(1, EventType.INVOICE_CREATED, invoice_id="inv_1", memo="m", lines=[line])
+
+    final = expected([invoice])[_KEY]
+
+    assert final.state == {"memo": "m", "total": "37.04"}

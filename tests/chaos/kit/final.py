@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
 __all__ = ["KINDS", "AppObject", "Expected", "expected", "held"]
@@ -37,6 +37,7 @@ _TOTALS: Final = {
     "receive-payments": "totalAmount",
 }
 _ZERO: Final = Decimal("0.00")
+_CENT: Final = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,17 @@ class Expected:
 
 
 def _amounts(lines: Iterable[Mapping[str, Any]]) -> Decimal:
-    return sum((Decimal(str(line["amount"])) for line in lines), _ZERO)
+    return sum((_amount(line) for line in lines), _ZERO)
+
+
+def _amount(line: Mapping[str, Any]) -> Decimal:
+    """A line's amount; without one (it is optional), quantity x rate, as QuickBooks does."""
+    if line.get("amount") is not None:
+        return Decimal(str(line["amount"]))
+    quantity, rate = line.get("quantity"), line.get("rate")
+    if quantity is None or rate is None:
+        return _ZERO
+    return (Decimal(str(quantity)) * Decimal(str(rate))).quantize(_CENT, ROUND_HALF_UP)
 
 
 def _costs(lines: Iterable[Mapping[str, Any]]) -> Decimal:
