@@ -80,12 +80,13 @@ class GroupCommit:
             raise
         except Exception as exc:  # noqa: BLE001 - every caller gets its own outcome below
             if len(calls) == 1:
-                _fail(calls[0][1], exc)
+                if not calls[0][1].done():
+                    calls[0][1].set_exception(exc)
             else:
                 # One bad row (refused by PostgreSQL, or by asyncpg before it was sent) must
                 # not fail the others; a lost connection fails each call on its own again.
                 for call in calls:
-                    await self._alone(call)
+                    await self._run([call])
             return
         by_seq: defaultdict[int, list[asyncpg.Record]] = defaultdict(list)
         for row in rows:
@@ -99,24 +100,3 @@ class GroupCommit:
         async with self._pool.acquire() as conn:
             rows: list[asyncpg.Record] = await conn.fetchmany(self._query, args)
             return rows
-
-    async def _alone(self, call: _Call) -> None:
-        args, future = call
-        try:
-            rows = await self._batch([(*args, 0)])
-        except BaseException as exc:
-            _fail(future, exc)
-            if isinstance(exc, asyncio.CancelledError):
-                raise
-            return
-        if not future.done():
-            future.set_result(rows)
-
-
-def _fail(future: asyncio.Future[list[asyncpg.Record]], exc: BaseException) -> None:
-    if future.done():
-        return
-    if isinstance(exc, asyncio.CancelledError):
-        future.cancel()
-    else:
-        future.set_exception(exc)

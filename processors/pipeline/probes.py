@@ -14,10 +14,11 @@ and less often after that:
 
 ``ProbeBudget`` spaces probes evenly, at most ``QBD_SYNC_MAX_PROBES_PER_SECOND`` across all
 companies of the process, so a mass outage costs a predictable request rate.
+``worth_probing_now`` reads what Conductor's end-user list says for free. All pure but
+``ProbeBudget.turn``, which sleeps until its slot.
 
 The back-off grows continuously (no step at the hour): a machine that comes back just after
 the first hour is found within about the young interval, not twice it.
-``worth_probing_now`` reads what Conductor's end-user list says for free. All pure.
 """
 
 from __future__ import annotations
