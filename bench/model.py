@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
+import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -133,6 +135,9 @@ def timing_of(entries: Iterable[dict[str, Any]]) -> dict[str, float]:
     processing, fetching, the CPU); ``first_gap_s`` the same after each company's first write
     (where a company's first contact is recorded). ``busiest_s``: the longest sum of one
     company's write times, the shortest the run could have lasted with the latencies it drew.
+    ``busy_min`` / ``busy_median``: per company with two writes or more, the share of its
+    time from first write to last that QuickBooks was busy with it (its writes' sum over that
+    span): the company's rate against its own bound, one request at a time.
     """
     by_company: dict[str, list[tuple[float, float]]] = {}
     for entry in entries:
@@ -141,11 +146,15 @@ def timing_of(entries: Iterable[dict[str, Any]]) -> dict[str, float]:
     writes: list[float] = []
     gaps: list[float] = []
     first_gaps: list[float] = []
+    busy: list[float] = []
     busiest = 0.0
     for spans in by_company.values():
         spans.sort()
         writes.extend(end - start for start, end in spans)
-        busiest = max(busiest, sum(end - start for start, end in spans))
+        own = sum(end - start for start, end in spans)
+        busiest = max(busiest, own)
+        if len(spans) > 1:
+            busy.append(ratio(own, max(end for _, end in spans) - spans[0][0]))
         between = [nxt[0] - cur[1] for cur, nxt in itertools.pairwise(spans)]
         gaps.extend(between)
         first_gaps.extend(between[:1])
@@ -154,4 +163,6 @@ def timing_of(entries: Iterable[dict[str, Any]]) -> dict[str, float]:
         "gap_s": ratio(sum(gaps), len(gaps)) if gaps else 0.0,
         "first_gap_s": ratio(sum(first_gaps), len(first_gaps)) if first_gaps else 0.0,
         "busiest_s": busiest,
+        "busy_min": min(busy) if busy else math.nan,
+        "busy_median": statistics.median(busy) if busy else math.nan,
     }

@@ -6,7 +6,8 @@ query per page: no consumer, no reading through other companies' records; record
 an older version, without a copy, are read back from ``qbd.dlq`` at their positions), hands
 each to the ``run`` callable it is given (the lane runs it through
 the same ledger, so an event synced before it was parked is adopted, not written again),
-marks each index row replayed, and has the company flipped online only when nothing parked
+marks each index row replayed (while the next event runs: the mark is never on the
+company's one-at-a-time path), and has the company flipped online only when nothing parked
 is left. A crash half-way leaves the company ``replaying`` with the rest of its rows still
 ``parked``: the next owner's catch-up resumes from the index.
 
@@ -16,6 +17,7 @@ catch-up; a parked event that parks the company again stops the replay there.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -49,6 +51,30 @@ class ReplayReport:
     remaining: int
     message: str
     auth_flow_url: str | None = None
+
+
+class _Marks:
+    """Marks index rows replayed one step behind the replay.
+
+    Each mark runs while the next event does, so its round trip never sits between two of
+    the company's writes; ``settled`` waits for the last one. A crash before a mark commits
+    re-runs that event on the next replay, where the ledger adopts it (no second write).
+    """
+
+    def __init__(self, index: DlqIndex) -> None:
+        self._index = index
+        self._pending: asyncio.Task[None] | None = None
+
+    async def mark(self, at: ParkedAt) -> None:
+        """Mark ``at`` replayed in the background, once the mark before it has committed."""
+        await self.settled()
+        self._pending = asyncio.create_task(self._index.replayed(at))
+
+    async def settled(self) -> None:
+        """Wait until every mark asked for so far has committed (raise if one failed)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await pending
 
 
 class Replayer:
@@ -117,46 +143,58 @@ class Replayer:
         """Run the company's parked records in order, from their copies in the index; how
         many ran, and what stopped it (if anything)."""
         replayed = 0
-        async with contextlib.aclosing(self._index.copies(company)) as found:
-            async for parked in found:
-                if isinstance(parked, ParkedAt):
-                    # Parked by an older version, without a copy: the rest come from the DLQ.
-                    more, stopped = await self._run_from_dlq(company, run)
-                    return replayed + more, stopped
-                at = parked.at
-                record = StoredRecord(
-                    topic=at.topic,
-                    partition=at.partition,
-                    offset=at.offset,
-                    key=parked.key,
-                    value=parked.value,
-                    headers=parked.headers,
-                    timestamp=0,
-                )
-                stopped = await self._run_one(company, record, run)
-                if stopped is not None:
-                    return replayed, stopped
-                await self._index.replayed(at)
-                replayed += 1
-        return replayed, None
+        marks = _Marks(self._index)
+        try:
+            async with contextlib.aclosing(self._index.copies(company)) as found:
+                async for parked in found:
+                    if isinstance(parked, ParkedAt):
+                        # Parked by an older version, without a copy: the rest come from the
+                        # DLQ (once every mark is in, so none of those is read as parked).
+                        await marks.settled()
+                        more, stopped = await self._run_from_dlq(company, run)
+                        return replayed + more, stopped
+                    at = parked.at
+                    record = StoredRecord(
+                        topic=at.topic,
+                        partition=at.partition,
+                        offset=at.offset,
+                        key=parked.key,
+                        value=parked.value,
+                        headers=parked.headers,
+                        timestamp=0,
+                    )
+                    stopped = await self._run_one(company, record, run)
+                    if stopped is not None:
+                        return replayed, stopped
+                    await marks.mark(at)
+                    replayed += 1
+            return replayed, None
+        finally:
+            await marks.settled()
 
     async def _run_from_dlq(
         self, company: str, run: RunReplayed
     ) -> tuple[int, NormalizedError | None]:
         """Run the company's parked records read back from the DLQ topic (no copies)."""
         replayed = 0
+        marks = _Marks(self._index)
         positions = await self._index.parked_positions(company)
         wanted = ((at.topic, at.partition, at.offset) for at in positions)
-        async with contextlib.aclosing(read_positions(self._settings, wanted)) as records:
-            async for record in records:
-                parked = await self._run_one(company, record, run)
-                if parked is not None:
-                    return replayed, parked
-                await self._index.replayed(
-                    ParkedAt(topic=record.topic, partition=record.partition, offset=record.offset)
-                )
-                replayed += 1
-        return replayed, None
+        try:
+            async with contextlib.aclosing(read_positions(self._settings, wanted)) as records:
+                async for record in records:
+                    parked = await self._run_one(company, record, run)
+                    if parked is not None:
+                        return replayed, parked
+                    await marks.mark(
+                        ParkedAt(
+                            topic=record.topic, partition=record.partition, offset=record.offset
+                        )
+                    )
+                    replayed += 1
+            return replayed, None
+        finally:
+            await marks.settled()
 
     async def _run_one(
         self, company: str, record: StoredRecord, run: RunReplayed

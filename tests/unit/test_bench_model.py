@@ -125,6 +125,26 @@ def test_timing_splits_a_run_into_writes_gaps_and_its_busiest_company() -> None:
     assert timing["write_s"] == pytest.approx(1.5)
     assert timing["gap_s"] == pytest.approx(0.5)
     assert timing["busiest_s"] == pytest.approx(3.0)
+    # a: 3.0 s of writes over 3.5 s; b has one write, so no span of its own.
+    assert timing["busy_min"] == pytest.approx(3.0 / 3.5)
+    assert timing["busy_median"] == pytest.approx(3.0 / 3.5)
+
+
+def test_busy_share_is_per_company_and_its_worst_is_kept() -> None:
+    """Two companies: one never idle between writes (1.0), one idle a third of its span."""
+
+    def write(company: str, start: float, end: float) -> dict[str, str]:
+        return {
+            "end_user_id": company,
+            "started_at": f"2026-01-01T10:00:{start:06.3f}+00:00",
+            "finished_at": f"2026-01-01T10:00:{end:06.3f}+00:00",
+        }
+
+    spans = [write("a", 0, 1), write("a", 1, 2), write("b", 5, 6), write("b", 7, 8)]
+    timing = timing_of(spans)
+
+    assert timing["busy_min"] == pytest.approx(2.0 / 3.0)
+    assert timing["busy_median"] == pytest.approx((1.0 + 2.0 / 3.0) / 2)
 
 
 def test_empty_window_and_zero_denominator_are_nan() -> None:
