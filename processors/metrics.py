@@ -185,6 +185,18 @@ class Metrics:
         if health is not None:
             r.register(_HealthCollector(health))
 
+    def event_counters(self) -> tuple[Counter, ...]:
+        """The event counters the dashboard charts (consumed, synced, failed, parked,
+        replayed, rejected), to read without collecting the whole registry."""
+        return (
+            self._consumed,
+            self._synced,
+            self._failed,
+            self._parked,
+            self._replayed,
+            self._rejected,
+        )
+
     # Event outcomes (one call per event reaching that point)
 
     def event_consumed(self, event_type: str) -> None:

@@ -80,7 +80,7 @@ class Dashboard:
         self._lane_depths = lane_depths
         self._request_replay = request_replay
         self.sampler = ThroughputSampler(
-            lambda: counter_totals(metrics.registry), interval_s=sample_interval_s
+            lambda: counter_totals(metrics.event_counters()), interval_s=sample_interval_s
         )
         self.sampler.sample()
 

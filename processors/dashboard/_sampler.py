@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Final
 
-from prometheus_client import CollectorRegistry
+from prometheus_client.registry import Collector
 
 __all__ = ["COUNTERS", "Rate", "ThroughputSampler", "counter_totals"]
 
@@ -21,11 +21,15 @@ COUNTERS: Final = ("consumed", "synced", "failed", "parked", "replayed", "reject
 """Event counters the dashboard shows (``qbd_sync_events_<name>_total``, summed over labels)."""
 
 
-def counter_totals(registry: CollectorRegistry) -> dict[str, float]:
-    """Each of ``COUNTERS`` summed over its labels, read from a metrics registry."""
+def counter_totals(counters: Iterable[Collector]) -> dict[str, float]:
+    """Each of ``COUNTERS`` summed over its labels, read from the counters themselves.
+
+    Only those six are collected (``Metrics.event_counters``), not the whole registry: the
+    Conductor histogram and the lane-depth collector would cost far more every sample.
+    """
     names = {f"qbd_sync_events_{name}_total": name for name in COUNTERS}
     totals = dict.fromkeys(COUNTERS, 0.0)
-    for family in registry.collect():
+    for family in (family for counter in counters for family in counter.collect()):
         for sample in family.samples:
             name = names.get(sample.name)
             if name is not None:
