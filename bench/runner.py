@@ -231,7 +231,7 @@ class Bench:
         self.profile: Path | None = None
         self.profile_requested = False
         self._trees: list[ProcessTree] = []
-        self._cpu_bounds: dict[int, float] = {}
+        self._bare_runs: dict[tuple[int, str], Run] = {}
         self._measures = 0  # every measured run gets event ids and app ids of its own
 
     async def start(self) -> None:
@@ -353,12 +353,19 @@ class Bench:
         produce loop at the same concurrency, sharing the cores with the broker, PostgreSQL
         and the simulator as qbd-sync does: the CPU half of the physical bound.
         """
-        if concurrency not in self._cpu_bounds:
+        events = max(self.scale.cpu_bound_events, 2 * concurrency)
+        return (await self.bare_run(concurrency, FAST, events)).rate
+
+    async def bare_run(self, concurrency: int, model: LatencyModel, events: int) -> Run:
+        """The bare loop at ``concurrency`` running about ``events`` events at ``model``'s
+        latency (once per concurrency and model): the CPU per event any consumer of that
+        shape pays, with no ledger, mapping or ordering."""
+        key = (concurrency, model.label)
+        if key not in self._bare_runs:
             topics = Topics.new(1)
             await topics.create(self.stack)
             companies = companies_for(topics.tag, concurrency)
             await self.sim.set_state(companies, "online")
-            events = max(self.scale.cpu_bound_events, 2 * concurrency)
             per = max(1, round(events / concurrency))
             process = self.baseline("bare", topics, concurrency=concurrency)
             try:
@@ -367,13 +374,12 @@ class Bench:
                 warm = customer_events(companies[:1], 1, f"cw{topics.tag}")
                 await produce(self.bootstrap, topics.input, warm)
                 await self.wait_writes(process, set(companies[:1]), base + 1, timeout=120)
-                run = await self.measure(
-                    process, topics, companies, per, FAST, warm=[], expected_rate=100.0
+                self._bare_runs[key] = await self.measure(
+                    process, topics, companies, per, model, warm=[], expected_rate=100.0
                 )
             finally:
                 process.kill()
-            self._cpu_bounds[concurrency] = run.rate
-        return self._cpu_bounds[concurrency]
+        return self._bare_runs[key]
 
     def _start_profiler(self, process: Measured) -> subprocess.Popen[bytes] | None:
         """py-spy on the processor for the next 15 seconds, once, when ``--profile`` asks."""

@@ -48,6 +48,7 @@ async def efficiency_and_parallel_consumer(bench: Bench) -> None:
     scale = bench.scale
     slow_efficiencies: list[float] = []
     slow_cpu: list[float] = []
+    over_bare: list[float] = []
     pc_run: Run | None = None
     slow_run: Run | None = None
     for partitions in sorted({runs[0] for runs in scale.runs}):
@@ -81,9 +82,18 @@ async def efficiency_and_parallel_consumer(bench: Bench) -> None:
                     expected_rate=min(bound, scale.cpu_rate),
                 )
                 efficiency = ratio(run.rate, bound)
+                versus_bare: dict[str, float] = {}
                 if model is SLOW:
                     slow_efficiencies.append(efficiency)
                     slow_cpu.append(run.all_cpu_per_event_ms)
+                    # What any consumer of this shape pays per event here: the bare loop at
+                    # the same concurrency and latency.
+                    bare = await bench.bare_run(count, model, run.events)
+                    over_bare.append(ratio(run.all_cpu_per_event_ms, bare.all_cpu_per_event_ms))
+                    versus_bare = {
+                        "bare_all_cpu_ms_per_event": round(bare.all_cpu_per_event_ms, 3),
+                        "all_cpu_over_bare": round(over_bare[-1], 3),
+                    }
                 if pc_shape:
                     pc_run = run
                 if partitions == 1 and count == 100 and model is SLOW:
@@ -103,6 +113,7 @@ async def efficiency_and_parallel_consumer(bench: Bench) -> None:
                             "bound_rate": round(bound, 2),
                             "latency_bound_steady": round(steady, 2),
                             **run.raw(),
+                            **versus_bare,
                         },
                     )
                 )
@@ -114,6 +125,8 @@ async def efficiency_and_parallel_consumer(bench: Bench) -> None:
     bench.keys["efficiency_vs_bound_median"] = statistics.median(slow_efficiencies)
     bench.keys["all_cpu_ms_per_event_max"] = max(slow_cpu)
     bench.keys["all_cpu_ms_per_event_spread"] = ratio(max(slow_cpu), min(slow_cpu))
+    bench.keys["all_cpu_over_bare_max"] = max(over_bare)
+    bench.keys["all_cpu_over_bare_spread"] = ratio(max(over_bare), min(over_bare))
     assert pc_run is not None
     assert slow_run is not None
     await _baselines(bench, slow_run, pc_run)
@@ -261,6 +274,7 @@ async def replay(bench: Bench) -> None:
     await bench.sim.latency(FAST)
     process = bench.qbd_sync(topics)
     efficiencies = []
+    slow_timing: dict[str, float] = {}
     try:
         await _start(bench, process, topics, everyone[:1])
         cases = ((everyone[1:2], scale.replay_one, FAST), (everyone[2:], per_many, REPLAY))
@@ -270,6 +284,7 @@ async def replay(bench: Bench) -> None:
             bound = physical_bound(latency_rate, await bench.cpu_bound(len(parked)))
             efficiency = ratio(run.rate, bound)
             efficiencies.append(efficiency)
+            slow_timing = run.timing
             bench.add(
                 Row(
                     "5 replay",
@@ -291,6 +306,9 @@ async def replay(bench: Bench) -> None:
     finally:
         process.kill()
     bench.keys["replay_efficiency"] = efficiencies[-1]
+    # Each company against its own bound (one request at a time): the worst and the median.
+    bench.keys["replay_company_of_own_bound_min"] = slow_timing["busy_min"]
+    bench.keys["replay_company_of_own_bound_median"] = slow_timing["busy_median"]
     bench.keys["replay_one_company_cpu_bound_ratio"] = efficiencies[0]
 
 
