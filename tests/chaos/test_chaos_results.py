@@ -92,4 +92,6 @@ async def _blocked_by(connection: asyncpg.Connection, *, timeout: float) -> int:
         )
         return pid
 
-    return await async_wait_for(waiting, timeout=timeout, interval=0.02, what="the ledger commit")
+    pid = await async_wait_for(waiting, timeout=timeout, interval=0.02, what="the ledger commit")
+    assert pid is not None  # async_wait_for returns only a truthy value
+    return pid
