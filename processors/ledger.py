@@ -204,6 +204,23 @@ class Ledger:
         row = await self._pool.fetchrow(_SELECT_ONE, event_id)
         return None if row is None else LedgerEntry.from_row(row)
 
+    async def written_as(
+        self, company_id: str, object_type: str, app_id: str, qbd_id: str
+    ) -> str | None:
+        """The QuickBooks ``objectType`` an event of ours synced an app object's
+        QuickBooks object as (None when no synced event of ours names it)."""
+        kind: str | None = await self._pool.fetchval(
+            """SELECT qbd_object_type FROM ledger
+               WHERE company_id = $1 AND object_type = $2 AND app_id = $3 AND qbd_id = $4
+                 AND status = 'synced' AND qbd_object_type IS NOT NULL
+               ORDER BY updated_at DESC LIMIT 1""",
+            company_id,
+            object_type,
+            app_id,
+            qbd_id,
+        )
+        return kind
+
     async def begin_attempt(self, event_id: str) -> int:
         """Record that a write is about to be sent; return the attempt number."""
         row = await self._begin_attempt.fetchrow(event_id)

@@ -39,6 +39,7 @@ from processors.pipeline.writer import DELETED_IN_QUICKBOOKS, Draft, IdempotentW
 from processors.preflight import preflight_error, refusals
 from processors.work import Work, WorkKind
 from processors.writes import (
+    BILL_PAYMENT_KINDS,
     ExistingObject,
     ObjectState,
     WritePlan,
@@ -47,7 +48,15 @@ from processors.writes import (
     target_ref,
     target_resource,
 )
-from schemas import AttentionCategory, EventType, Ref, ReferenceList, SyncAction, SyncStatus
+from schemas import (
+    AttentionCategory,
+    EventType,
+    ObjectType,
+    Ref,
+    ReferenceList,
+    SyncAction,
+    SyncStatus,
+)
 
 __all__ = ["Ran", "ReferenceLookup", "StatusPull", "Syncer"]
 
@@ -306,9 +315,14 @@ class Syncer:
             return None
         existing = None
         if target is not None and mapping is not None:
-            existing = ExistingObject(
-                mapping.qbd_id, mapping.revision_number or "", target_resource(event)
-            )
+            resource = target_resource(event)
+            if target.object_type is ObjectType.BILL_PAYMENT:
+                # Two kinds, two resources: the one our write of it went to.
+                kind = await self._ledger.written_as(
+                    company, str(target.object_type), target.app_id, mapping.qbd_id
+                )
+                resource = BILL_PAYMENT_KINDS.get(kind or "")
+            existing = ExistingObject(mapping.qbd_id, mapping.revision_number or "", resource)
         elif (
             target is not None and self._reference is not None and self._reference.auto_map != "off"
         ):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from processors.writes.compare import differs, is_void
 from processors.writes.lifecycle import TRANSACTION_RESOURCES
 from processors.writes.lists import ITEM_RESOURCES
-from processors.writes.payables import BILL_PAYMENT_RESOURCES
+from processors.writes.payables import BILL_PAYMENT_KINDS, BILL_PAYMENT_RESOURCES
 from processors.writes.planner import (
     WRITE_EVENT_TYPES,
     creates_of,
@@ -26,6 +26,7 @@ from processors.writes.plans import (
     Op,
     PlanError,
     ResolvedIds,
+    UnknownKind,
     UnresolvedRef,
     WritePlan,
 )
@@ -41,6 +42,7 @@ from processors.writes.states import (
 )
 
 __all__ = [
+    "BILL_PAYMENT_KINDS",
     "BILL_PAYMENT_RESOURCES",
     "ITEM_RESOURCES",
     "SETTINGS_LIST_RESOURCES",
@@ -58,6 +60,7 @@ __all__ = [
     "Op",
     "PlanError",
     "ResolvedIds",
+    "UnknownKind",
     "UnresolvedRef",
     "WritePlan",
     "creates_of",

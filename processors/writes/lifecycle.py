@@ -21,8 +21,8 @@ any other line is new.
 
 Voids and deletes need no revision. Receive-payments, purchase orders and vendor credits
 cannot be voided here (QuickBooks has no void for the first two; the contract none for the
-last). Bill payments are not planned: a deleted one lives in one of two SDK resources
-(check or credit card) that its mapping does not record.
+last). A bill payment is deleted from the resource of its kind (check or credit card), which
+the caller passes as `ExistingObject.resource`; without it the delete cannot be planned.
 
 What became of the object decides what is left to do: see `processors.writes.states`.
 """
@@ -33,7 +33,15 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from processors.writes.compare import differs
-from processors.writes.plans import ExistingObject, NotAWrite, Op, ResolvedIds, WritePlan
+from processors.writes.payables import BILL_PAYMENT_KINDS
+from processors.writes.plans import (
+    ExistingObject,
+    NotAWrite,
+    Op,
+    ResolvedIds,
+    UnknownKind,
+    WritePlan,
+)
 from processors.writes.updates import UPDATE_FIELDS
 from schemas.names import ObjectType
 from schemas.refs import EventData
@@ -142,10 +150,27 @@ def plan_replacement(created: WritePlan, existing: ExistingObject) -> WritePlan:
     return _update(created.app_object_type, created.app_id, fields, existing)
 
 
+def _bill_payment_resource(app_id: str, existing: ExistingObject) -> tuple[str, str]:
+    for label, resource in BILL_PAYMENT_KINDS.items():
+        if existing.resource == resource:
+            return resource, label
+    raise UnknownKind(
+        f"bill payment {app_id!r} has no known kind (check or credit card): it was linked to "
+        f"QuickBooks id {existing.qbd_id}, not written by qbd-sync",
+        user_facing_message=(
+            "This bill payment was linked to QuickBooks, not created by this sync, so it does "
+            "not know whether it is a check or a credit-card payment. Delete it in QuickBooks."
+        ),
+    )
+
+
 def _kept_or_gone(
     object_type: ObjectType, app_id: str, existing: ExistingObject, op: Op
 ) -> WritePlan:
-    resource, label = _resource(object_type)
+    if object_type is ObjectType.BILL_PAYMENT:
+        resource, label = _bill_payment_resource(app_id, existing)
+    else:
+        resource, label = _resource(object_type)
     return WritePlan(
         resource=resource,
         op=op,

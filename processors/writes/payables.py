@@ -5,6 +5,10 @@ QuickBooks bill check payment) or a credit-card account (`method: credit_card`, 
 credit-card payment). Each bill it names is a required ref, so the payment waits until the
 bill has synced, as a customer payment waits for its invoice.
 
+`bill_payment.deleted` deletes the payment from the resource its kind lives in, which the
+Syncer reads from the ledger row that wrote it (`BILL_PAYMENT_KINDS`): the event names only
+the app's id, and the two kinds are two SDK resources.
+
 `vendor_credit.created` has a bill's expense and item lines.
 """
 
@@ -27,13 +31,24 @@ from schemas.inbound import (
 )
 from schemas.names import BillPaymentMethod, ObjectType
 
-__all__ = ["BILL_PAYMENT_RESOURCES", "plan_bill_payment", "plan_vendor_credit"]
+__all__ = [
+    "BILL_PAYMENT_KINDS",
+    "BILL_PAYMENT_RESOURCES",
+    "plan_bill_payment",
+    "plan_vendor_credit",
+]
 
 BILL_PAYMENT_RESOURCES: Final[dict[BillPaymentMethod, tuple[str, str]]] = {
     BillPaymentMethod.CHECK: ("bill_check_payments", "bank_account_id"),
     BillPaymentMethod.CREDIT_CARD: ("bill_credit_card_payments", "credit_card_account_id"),
 }
 """Per payment method: the SDK resource, and the parameter naming the account paid from."""
+
+BILL_PAYMENT_KINDS: Final[dict[str, str]] = {
+    "qbd_bill_check_payment": "bill_check_payments",
+    "qbd_bill_credit_card_payment": "bill_credit_card_payments",
+}
+"""The SDK resource of each QuickBooks ``objectType`` a bill payment can be."""
 
 
 def plan_bill_payment(data: BillPaymentCreated, ids: ResolvedIds, external_id: str) -> WritePlan:

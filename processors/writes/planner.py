@@ -94,6 +94,7 @@ WRITE_EVENT_TYPES: frozenset[EventType] = frozenset(
         EventType.CREDIT_MEMO_VOIDED,
         EventType.CREDIT_MEMO_DELETED,
         EventType.VENDOR_CREDIT_DELETED,
+        EventType.BILL_PAYMENT_DELETED,
     }
 )
 """The event types `plan_write` turns into one QuickBooks write."""

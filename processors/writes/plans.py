@@ -28,6 +28,7 @@ __all__ = [
     "Op",
     "PlanError",
     "ResolvedIds",
+    "UnknownKind",
     "UnresolvedRef",
     "WritePlan",
     "transaction_create",
@@ -109,6 +110,12 @@ class NotSynced(PlanError):
     """An update, void or delete whose object was never created: its create failed."""
 
     code = "NOT_SYNCED"
+
+
+class UnknownKind(PlanError):
+    """The object's SDK resource is not known (a bill payment linked, not written by us)."""
+
+    code = "UNKNOWN_OBJECT_KIND"
 
 
 class NotAWrite(PlanError):

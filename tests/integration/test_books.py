@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import asyncpg
+import pytest
 from conductor import Conductor
 
 from processors.config import Settings
@@ -341,6 +342,75 @@ async def test_a_bill_paid_by_credit_card_is_a_credit_card_payment(
     assert found[card["id"]]["status"] == "synced"
     assert paid["creditCardAccount"]["id"] == company.qbd["Visa Business Card"]
     assert _one(stack, company, "bills")["openAmount"] == "30.00"
+
+
+@pytest.mark.parametrize(
+    ("method", "account", "kind"),
+    [
+        ("check", "checking", "bill-check-payments"),
+        ("credit_card", "card", "bill-credit-card-payments"),
+    ],
+)
+async def test_a_deleted_bill_payment_is_deleted_from_its_kind_and_the_bill_is_open_again(
+    stack: TestStack,
+    settings: Settings,
+    results: TopicReader,
+    db: asyncpg.Pool,
+    method: str,
+    account: str,
+    kind: str,
+) -> None:
+    """bill_payment.deleted finds the payment's kind from our write of it and deletes it there."""
+    company = _connect(stack)
+    payment = company.event(
+        EventType.BILL_PAYMENT_CREATED,
+        bill_payment_id="bp_del",
+        vendor_id="ven_1",
+        transaction_date="2026-12-01",
+        method=method,
+        account_id=account,
+        applied_to=[{"bill_id": "bill_del", "amount": "25.00"}],
+    )
+    paid = [*_payables_setup(company), _bill(company, "bill_del", "25.00"), payment]
+    deleted = company.event(EventType.BILL_PAYMENT_DELETED, bill_payment_id="bp_del")
+    async with RunningService(settings):
+        await produce(settings, paid)
+        await _results(results, paid)
+        assert len(stack.simulator.objects(company.end_user, kind)) == 1
+        await produce(settings, [deleted])
+        found = await _results(results, [deleted])
+
+    assert (found[deleted["id"]]["status"], found[deleted["id"]]["action"]) == (
+        "synced",
+        "deleted",
+    )
+    assert found[deleted["id"]]["qbd_object_type"] == f"qbd_{kind.replace('-', '_')[:-1]}"
+    assert stack.simulator.objects(company.end_user, kind) == []
+    assert _one(stack, company, "bills")["isPaid"] is False
+    state = await db.fetchval(
+        "SELECT state FROM mappings WHERE company_id = $1 AND object_type = 'bill_payment'",
+        company.id,
+    )
+    assert state == "deleted"
+
+
+async def test_a_linked_bill_payment_of_unknown_kind_fails_its_delete_with_the_reason(
+    stack: TestStack, settings: Settings, results: TopicReader
+) -> None:
+    """Linked by mapping.set (never written by us): no kind to delete from, so it fails."""
+    company = _connect(stack)
+    linked = company.event(
+        EventType.MAPPING_SET, object_type="bill_payment", app_id="bp_linked", qbd_id="9-99"
+    )
+    deleted = company.event(EventType.BILL_PAYMENT_DELETED, bill_payment_id="bp_linked")
+    async with RunningService(settings):
+        await produce(settings, [linked, deleted])
+        found = await _results(results, [linked, deleted])
+
+    error = found[deleted["id"]]["error"]
+    assert found[deleted["id"]]["status"] == "failed"
+    assert error["code"] == "UNKNOWN_OBJECT_KIND"
+    assert "Delete it in QuickBooks" in error["user_facing_message"]
 
 
 async def test_a_vendor_credit_is_recorded_with_its_lines(

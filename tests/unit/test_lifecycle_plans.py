@@ -17,6 +17,7 @@ from processors.writes import (
     ExistingObject,
     NotAWrite,
     ObjectState,
+    UnknownKind,
     WritePlan,
     differs,
     is_void,
@@ -278,6 +279,34 @@ def test_a_delete_is_a_delete_of_the_mapped_id(event_type: EventType) -> None:
 
     assert (plan.op, plan.action, call["method"]) == ("delete", SyncAction.DELETED, "DELETE")
     assert call["path"].endswith(f"/{QBD_ID}")
+
+
+@pytest.mark.parametrize(
+    ("resource", "path"),
+    [
+        ("bill_check_payments", "/bill-check-payments/"),
+        ("bill_credit_card_payments", "/bill-credit-card-payments/"),
+    ],
+)
+def test_a_bill_payment_is_deleted_from_the_resource_of_its_kind(resource: str, path: str) -> None:
+    """The kind comes in as the object's resource; the delete goes to that SDK resource."""
+    existing = ExistingObject(QBD_ID, "", resource)
+
+    plan = plan_write(_event(EventType.BILL_PAYMENT_DELETED), {}, existing)
+    call = _sdk_call(plan)
+
+    assert (plan.op, plan.action, call["method"]) == ("delete", SyncAction.DELETED, "DELETE")
+    assert call["path"].endswith(f"{path}{QBD_ID}")
+    assert plan.object_type_label == f"qbd_{resource.removesuffix('s')}"
+
+
+def test_a_bill_payment_of_unknown_kind_cannot_be_deleted_and_says_why() -> None:
+    """Linked, not written by us: no resource, so the plan fails with its reason."""
+    with pytest.raises(UnknownKind) as failure:
+        plan_write(_event(EventType.BILL_PAYMENT_DELETED), {}, ExistingObject(QBD_ID, ""))
+
+    assert failure.value.code == "UNKNOWN_OBJECT_KIND"
+    assert "Delete it in QuickBooks" in failure.value.user_facing_message
 
 
 def test_a_change_without_its_object_cannot_be_planned() -> None:
