@@ -130,9 +130,16 @@ def _cents(value: Decimal) -> Decimal:
     return value.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
+def _field(data: EventData, name: str) -> object:
+    """A field's value, or None when ``data``'s type has no such field (read from the
+    instance's dict: ``getattr`` with a default costs a raised AttributeError through
+    pydantic's ``__getattr__`` for every event type without the field)."""
+    return vars(data).get(name)
+
+
 def _name(data: EventData) -> list[Refusal]:
     cap = NAME_CAPS.get(type(data))
-    name = getattr(data, "name", None)
+    name = _field(data, "name")
     if cap is None or not isinstance(name, str):
         return []
     what, found = _what(data), []
@@ -164,7 +171,7 @@ def _name(data: EventData) -> list[Refusal]:
 
 
 def _ref_number(data: EventData) -> list[Refusal]:
-    ref_number = getattr(data, "ref_number", None)
+    ref_number = _field(data, "ref_number")
     if not isinstance(ref_number, str) or data.OBJECT_TYPE is None:
         return []
     cap = REF_NUMBER_CAPS.get(data.OBJECT_TYPE, _REF_NUMBER_CAP)
@@ -211,7 +218,7 @@ def _line(line: SalesLine, where: str, position: int) -> list[Refusal]:
 def _lines(data: EventData) -> list[Refusal]:
     found: list[Refusal] = []
     for field in type(data).model_fields:
-        value = getattr(data, field, None)
+        value = _field(data, field)
         if not isinstance(value, list):
             continue
         for index, line in enumerate(value):
@@ -241,7 +248,7 @@ def _payment_total(data: EventData) -> list[Refusal]:
 
 
 def _closing_date(data: EventData, books: Books) -> list[Refusal]:
-    closing, dated = books.closing_date, getattr(data, "transaction_date", None)
+    closing, dated = books.closing_date, _field(data, "transaction_date")
     if closing is None or not isinstance(dated, date) or dated > closing:
         return []
     return [
