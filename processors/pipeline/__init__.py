@@ -2,6 +2,7 @@
 
 LaneProcessor   what the engine calls; routes work by kind
 Syncer          one event to a durable end state
+ControlEvents   the events that write no app object (mapping.set, settings, connect, pulls)
 AppObjects      one app object's events in order (creates before changes), its mapping's state
 CompanyConnection  the only owner of company connection state and its transitions
 Replayer        reads a company's parked records back from the DLQ, runs them in order
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from processors.pipeline.catchup import CatchUp
 from processors.pipeline.connection import NOT_CONNECTED, CompanyConnection, HealthResult
+from processors.pipeline.control import ControlEvents, ReferenceLookup, StatusPull
 from processors.pipeline.endstates import EndStates, mapping_code
 from processors.pipeline.lane import LaneProcessor
 from processors.pipeline.objects import AppObjects
@@ -26,7 +28,7 @@ from processors.pipeline.readback import StatusPoll, StatusReadBack, StatusRepor
 from processors.pipeline.replay import Replayer, ReplayReport
 from processors.pipeline.results import ResultBook
 from processors.pipeline.setup import SETUP_LINK, SetupLinks
-from processors.pipeline.syncer import Ran, ReferenceLookup, StatusPull, Syncer
+from processors.pipeline.syncer import Ran, Syncer
 from processors.pipeline.writer import Draft, IdempotentWriter, Reader
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "AppObjects",
     "CatchUp",
     "CompanyConnection",
+    "ControlEvents",
     "Draft",
     "EndStates",
     "HealthResult",

@@ -9,17 +9,16 @@ One app object (company, object type, app id) has one QuickBooks object: a ``*.c
 of a mapped app id updates it, and ``AppObjects`` keeps each app object's events in order
 (an update waits for its create, fails ``NOT_SYNCED`` when that create failed).
 
-Every decision about an error comes from ``OutcomePolicy`` (through the Reader and the
-writer); ``EndStates`` records the end state. What running an event did comes back as a
-``Ran``: follow-up work for the lane, whether the company parked, whether a replay was asked.
+Events that write no app object (``mapping.set``, settings, connect, reference pulls) run
+in ``ControlEvents``. Every decision about an error comes from ``OutcomePolicy`` (through
+the Reader and the writer); ``EndStates`` records the end state. What running an event did
+comes back as a ``Ran``: follow-up work for the lane, whether the company parked, whether
+a replay was asked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import partial
-from typing import Any, Protocol
 
 import conductor
 
@@ -29,9 +28,9 @@ from processors.gateway import WriteResult
 from processors.ledger import Ledger, LedgerEntry, LedgerStatus, body_hash
 from processors.logs import get_logger
 from processors.mappings import MappingStore
-from processors.matching import Suggestion
 from processors.outcome import NormalizedError, normalize
 from processors.pipeline.connection import NOT_CONNECTED, CompanyConnection
+from processors.pipeline.control import ControlEvents, ReferenceLookup, StatusPull
 from processors.pipeline.endstates import EndStates
 from processors.pipeline.objects import AppObjects
 from processors.pipeline.results import ResultBook
@@ -53,50 +52,13 @@ from schemas import (
     EventType,
     ObjectType,
     Ref,
-    ReferenceList,
     SyncAction,
-    SyncStatus,
 )
 
-__all__ = ["Ran", "ReferenceLookup", "StatusPull", "Syncer"]
+__all__ = ["Ran", "Syncer"]
 
 log = get_logger("sync")
 _END_USER_CHANGES = 3  # runs of one event while its company's end-user keeps changing
-
-
-class ReferenceLookup(Protocol):
-    """What the Syncer needs of the reference puller (processors.reference.ReferencePuller)."""
-
-    @property
-    def auto_map(self) -> str:
-        """``off`` or ``exact``: whether unmapped upserts adopt an exact-name match."""
-        ...
-
-    async def suggest_for(
-        self, company: str, object_type: str, app_id: str, data: Any
-    ) -> Suggestion | None:
-        """QuickBooks candidates for an unmapped app record (None: list not pulled)."""
-        ...
-
-    async def pull(
-        self,
-        company_id: str,
-        end_user_id: str,
-        lists: Iterable[ReferenceList],
-        *,
-        run_id: str,
-        request_event_id: str | None = None,
-    ) -> object:
-        """Publish the company's QuickBooks lists."""
-        ...
-
-
-class StatusPull(Protocol):
-    """What the Syncer needs of the invoice status read-back (processors.pipeline.readback)."""
-
-    async def pull(self, company_id: str, end_user_id: str) -> object:
-        """Publish what changed in QuickBooks for the company's synced invoices."""
-        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,6 +103,17 @@ class Syncer:
         self._reference = reference
         self._status = status
         self._objects = AppObjects(ledger=ledger, mappings=mappings, ends=ends)
+        self._control = ControlEvents(
+            ledger=ledger,
+            mappings=mappings,
+            connection=connection,
+            ends=ends,
+            results=results,
+            reader=reader,
+            books=books,
+            reference=reference,
+            status=status,
+        )
         self._swept: set[str] = set()
 
     def forget(self) -> None:
@@ -160,10 +133,7 @@ class Syncer:
 
     async def settle(self, work: Work) -> None:
         """Record a control event (``sync.requested``) done once its replay has run."""
-        await self._ledger.synced(
-            work.event.id, qbd_object_type=None, qbd_id=None, action=SyncAction.UNCHANGED
-        )
-        await self._ledger.result_published(work.event.id)
+        await self._control.settle(work)
 
     async def give_up(self, work: Work, error: BaseException) -> None:
         """Fail an event that keeps raising (a bug, not an outage) so its lane moves on."""
@@ -228,11 +198,11 @@ class Syncer:
         if event.type is EventType.SYNC_REQUESTED:
             return Ran(replay=True)
         if event.type is EventType.MAPPING_SET:
-            return Ran(follow_ups=await self._mapping_set(work))
+            return Ran(follow_ups=await self._control.mapping_set(work))
         if event.type is EventType.COMPANY_CONNECT_REQUESTED:
-            return await self._connect(work, entry, replaying=replaying)
+            return Ran(parked=await self._control.connect(work, entry, replaying=replaying))
         if event.type is EventType.COMPANY_SETTINGS_UPDATED:
-            await self._settings_updated(work)
+            await self._control.settings_updated(work)
             return Ran()
         if event.type is EventType.REFERENCE_PULL_REQUESTED and self._reference is None:
             await self._ends.fail(work, entry.attempts, _unsupported(event.type))
@@ -282,7 +252,7 @@ class Syncer:
             )
             return Ran(parked=NOT_CONNECTED)
         if work.event.type is EventType.REFERENCE_PULL_REQUESTED:
-            await self._pull_reference(work, entry, end_user)
+            await self._control.pull_reference(work, entry, end_user)
             return Ran()
         drafted = await self._draft(work)
         if drafted is None:
@@ -366,91 +336,6 @@ class Syncer:
         )
         resource = record.resource or target_resource(work.event)
         return ExistingObject(record.qbd_id, record.revision_number or "", resource), False
-
-    async def _pull_reference(self, work: Work, entry: LedgerEntry, end_user: str) -> None:
-        """Pull QuickBooks lists (and invoice status) in the company's lane.
-
-        A transient failure resumes the pull.
-        """
-        assert self._reference is not None
-        event: Any = work.event
-        lists = [kind for kind in event.data.object_types if kind != ReferenceList.INVOICE_STATUS]
-        if lists:
-            pull = partial(
-                self._reference.pull,
-                work.company_id,
-                end_user,
-                lists,
-                run_id=event.id,
-                request_event_id=event.id,
-            )
-            await self._reader.read(pull, attempts=entry.attempts)
-        if len(lists) < len(event.data.object_types) and self._status is not None:
-            status = partial(self._status.pull, work.company_id, end_user)
-            await self._reader.read(status, attempts=entry.attempts)
-        await self._ledger.synced(
-            event.id, qbd_object_type=None, qbd_id=None, action=SyncAction.UNCHANGED
-        )
-        await self._results.publish(
-            work, status=SyncStatus.SYNCED, app_id=None, action=SyncAction.UNCHANGED
-        )
-
-    async def _mapping_set(self, work: Work) -> list[Work]:
-        data: Any = work.event.data
-        await self._mappings.put(
-            work.company_id, str(data.object_type), data.mapped_app_id, data.qbd_id, source="user"
-        )
-        await self._ledger.synced(
-            work.event.id, qbd_object_type=None, qbd_id=data.qbd_id, action=SyncAction.LINKED
-        )
-        await self._results.publish(
-            work,
-            status=SyncStatus.SYNCED,
-            app_id=data.mapped_app_id,
-            qbd_id=data.qbd_id,
-            action=SyncAction.LINKED,
-        )
-        ref = Ref(data.object_type, data.mapped_app_id)
-        return await self._ends.release(work.company_id, ref, home=work.home)
-
-    async def _settings_updated(self, work: Work) -> None:
-        """Store the company's closing date (qbd-sync only; QuickBooks is not written)."""
-        data: Any = work.event.data
-        await self._books.set_closing_date(work.company_id, data.closing_date)
-        await self._ledger.synced(work.event.id, qbd_object_type=None, qbd_id=None)
-        await self._results.publish(work, status=SyncStatus.SYNCED, app_id=None)
-
-    async def _connect(self, work: Work, entry: LedgerEntry, *, replaying: bool) -> Ran:
-        """Create the company's end-user and send the setup link; Conductor's "no" ends it."""
-        data: Any = work.event.data
-        company = work.company_id
-        try:
-            # Conductor requires an email to create an end-user: say so before asking. With
-            # an end-user already there, the event only sends a fresh setup link.
-            if not data.email and await self._connection.end_user(company) is None:
-                await self._ends.fail(work, entry.attempts, _EMAIL_REQUIRED)
-                return Ran()
-            await self._connection.connect(
-                company, data.company_name, data.email, event_id=work.event.id
-            )
-        except Outcome as outcome:
-            return Ran(parked=await self._ends.act(work, outcome, replaying=replaying))
-        await self.settle(work)
-        return Ran()
-
-
-_EMAIL_REQUIRED = NormalizedError(
-    type="INVALID_REQUEST_ERROR",
-    code="EMAIL_REQUIRED",
-    message=(
-        "company.connect_requested needs data.email to create the company's Conductor "
-        "end-user (Conductor requires companyName, email and sourceId); none was given"
-    ),
-    user_facing_message=(
-        "We could not start connecting QuickBooks Desktop: an email address for the company "
-        "is missing. Please add one and try again."
-    ),
-)
 
 
 def _done_already(plan: WritePlan, entry: LedgerEntry) -> WriteResult:
