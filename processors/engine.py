@@ -12,15 +12,14 @@ the next owner re-reads the rest and the ledger keeps writes from happening twic
 
 Work that fails because a dependency is away (``processors.outcome.outage``) waits it out
 in its lane, reported through ``on_wait`` for readiness; any other failure repeated
-``_GIVE_UP_AFTER`` times is handed to ``give_up``. Consumer lag and lane depths go to the
-metrics with every commit tick.
+``GIVE_UP_AFTER`` times is handed to ``give_up`` (``Persistence``). Consumer lag and lane
+depths go to the metrics with every commit tick.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
@@ -31,35 +30,26 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
-from processors.backoff import Backoff, pause
+from processors.backoff import Backoff
 from processors.config import Settings
-from processors.errors import Halted
-from processors.health import Component
 from processors.intake import Accepted, decode
 from processors.kafka import client_options
 from processors.lanes import LaneScheduler
 from processors.logs import get_logger
 from processors.metrics import Metrics
 from processors.offsets import OffsetTracker
-from processors.outcome import outage
+from processors.persistence import Persistence, WaitReport
 from processors.work import Fetched, Partition, RejectedRecord, SourcePosition, Work, WorkKind
 
 __all__ = ["Engine", "WaitReport", "WorkProcessor", "fetch_sizes"]
 
 log = get_logger("engine")
 _COMMIT_INTERVAL = 0.5
-_GIVE_UP_AFTER = 5
-# A lane waiting out an outage tries again at least this often, so it notices (and readiness
-# reports) the recovery well within the 15 s CONTRACT section 5a promises.
-_WAIT_CAP = 10.0
 
 # What one held record may cost in fetch buffers: events are a few hundred bytes, so a fetch
 # sized to MAX_IN_FLIGHT records of this size brings about what the engine can hold.
 _BYTES_PER_RECORD = 1024
 _RECORD_OVERHEAD = 64 * 1024  # record batch and protocol framing around the largest record
-
-WaitReport = Callable[[Component, str | None], None]
-"""``on_wait(component, detail)``: work started waiting out an outage; detail None: it ended."""
 
 
 class WorkProcessor(Protocol):
@@ -133,19 +123,22 @@ class Engine:
         self._settings = settings
         self._processor = processor
         self._on_heartbeat = on_heartbeat
-        self._on_halt = on_halt
-        self._on_wait = on_wait
         self._revoke_grace = revoke_grace
         self._metrics = metrics
-        self._work_backoff = work_backoff or Backoff(initial=0.5, cap=_WAIT_CAP)
         self.offsets: OffsetTracker[TopicPartition] = OffsetTracker()
         self.lanes: LaneScheduler[str, Work | Fetched] = LaneScheduler(
             settings.max_concurrent_companies
         )
         self._running: dict[asyncio.Task[None], Work | Fetched] = {}
-        self._halt_reason: str | None = None
-        self._resumed = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._persistence = Persistence(
+            key_works=processor.key_works,
+            on_halt=on_halt,
+            on_wait=on_wait,
+            on_resume=self._dispatch,
+            stopping=self._stopping,
+            backoff=work_backoff,
+        )
         self._consumer = AIOKafkaConsumer(
             *settings.input_topics,
             **client_options(settings),
@@ -167,7 +160,7 @@ class Engine:
     @property
     def halted(self) -> str | None:
         """Why consuming is halted, or None."""
-        return self._halt_reason
+        return self._persistence.halt_reason
 
     def stop(self) -> None:
         """Ask the engine to stop gracefully (SIGTERM)."""
@@ -201,7 +194,7 @@ class Engine:
         if not assigned:
             return
         full = self.offsets.in_flight_total >= self._settings.max_in_flight
-        if full or self._halt_reason is not None:
+        if full or self._persistence.halt_reason is not None:
             self._consumer.pause(*assigned)
         else:
             self._consumer.resume(*assigned)
@@ -255,7 +248,7 @@ class Engine:
                 reason=outcome.reason,
                 source=source,
             )
-            await self._retrying(lambda: self._processor.rejected(rejected))
+            await self._persistence.run(lambda: self._processor.rejected(rejected))
             tp = TopicPartition(source.topic, source.partition)
             self.offsets.done(tp, source.offset, epoch=fetched.epoch)
             return None
@@ -294,7 +287,7 @@ class Engine:
         self._dispatch()
 
     def _dispatch(self) -> None:
-        if self._halt_reason is not None:
+        if self._persistence.halt_reason is not None:
             return
         while (ready := self.lanes.next_ready()) is not None:
             key, work = ready
@@ -309,7 +302,7 @@ class Engine:
                     return
                 item = decoded
             work = item
-            follow_ups = await self._retrying(
+            follow_ups = await self._persistence.run(
                 lambda: self._processor.process(work),
                 lambda exc: self._processor.give_up(work, exc),
             )
@@ -324,81 +317,6 @@ class Engine:
             self.lanes.finish(key)
             if not self._stopping.is_set():
                 self._dispatch()
-
-    async def _retrying(
-        self,
-        action: Callable[[], Awaitable[Any]],
-        give_up: Callable[[BaseException], Awaitable[Any]] | None = None,
-    ) -> Any:
-        """Run ``action`` until it succeeds: halts wait for the key, other errors back off.
-
-        Outages (PostgreSQL restarting or refusing connections, a deadlock, the broker away)
-        keep the lane where it is, so order holds and nothing is lost; the offset stays
-        uncommitted and readiness says what is awaited meanwhile. Any other failure, after
-        ``_GIVE_UP_AFTER`` tries, goes to ``give_up``, which may end the work (a bug), so one
-        broken event cannot hold its partition's commits back for ever.
-        """
-        attempt = 0
-        waiting: Component | None = None
-        try:
-            while True:
-                try:
-                    return await action()
-                except Halted as halt:
-                    await self._halted(halt.reason)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - any failure here must not lose the record
-                    attempt += 1
-                    error = f"{type(exc).__name__}: {exc}"
-                    away = outage(exc)
-                    if away != waiting:
-                        if waiting is not None:
-                            self._on_wait(waiting, None)
-                        if away is not None:
-                            self._on_wait(away, error)
-                        waiting = away
-                    if away is None and give_up is not None and attempt >= _GIVE_UP_AFTER:
-                        with contextlib.suppress(Exception):
-                            if await give_up(exc):
-                                return []
-                    delay = self._work_backoff.delay(attempt, random.random())
-                    log.warning(
-                        "work failed, will retry" if away is None else "waiting out an outage",
-                        error=error,
-                        dependency=away,
-                        attempt=attempt,
-                        retry_in=round(delay, 2),
-                    )
-                    await pause(delay)
-        finally:
-            if waiting is not None:
-                self._on_wait(waiting, None)
-
-    async def _halted(self, reason: str) -> None:
-        """Stop fetching and dispatching until the Conductor key works again."""
-        if self._halt_reason is None:
-            self._halt_reason = reason
-            self._resumed.clear()
-            self._on_halt(reason)
-            log.error("consumption halted: fix the Conductor key", reason=reason)
-            asyncio.create_task(self._probe_key(), name="qbd-sync-key-probe")  # noqa: RUF006
-        await self._resumed.wait()
-
-    async def _probe_key(self) -> None:
-        backoff = Backoff(initial=2.0, cap=60.0, jitter=0.1)
-        attempt = 0
-        while not self._stopping.is_set():
-            attempt += 1
-            await pause(backoff.delay(attempt, random.random()))
-            with contextlib.suppress(Exception):
-                if await self._processor.key_works():
-                    break
-        self._halt_reason = None
-        self._on_halt(None)
-        self._resumed.set()
-        log.info("Conductor key accepted again: consumption resumed")
-        self._dispatch()
 
     async def _commit_loop(self) -> None:
         while True:
