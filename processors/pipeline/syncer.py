@@ -23,12 +23,12 @@ from dataclasses import dataclass, field, replace
 import conductor
 
 from processors.book_settings import BookSettings
-from processors.errors import Outcome, PlanError
+from processors.errors import PlanError
 from processors.gateway import WriteResult
 from processors.ledger import Ledger, LedgerEntry, LedgerStatus, body_hash
 from processors.logs import get_logger
 from processors.mappings import MappingStore
-from processors.outcome import NormalizedError, normalize
+from processors.outcome import NormalizedError, Outcome, normalize
 from processors.pipeline.connection import NOT_CONNECTED, CompanyConnection
 from processors.pipeline.control import ControlEvents, ReferenceLookup, StatusPull
 from processors.pipeline.endstates import EndStates
@@ -97,11 +97,9 @@ class Syncer:
         self._connection = connection
         self._ends = ends
         self._results = results
-        self._reader = reader
         self._writer = writer
         self._books = books
         self._reference = reference
-        self._status = status
         self._objects = AppObjects(ledger=ledger, mappings=mappings, ends=ends)
         self._control = ControlEvents(
             ledger=ledger,
