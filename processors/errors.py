@@ -9,7 +9,8 @@
     └── LaneSignal               control flow inside a company's lane; never leaves the engine
         ├── Halted               our own Conductor key is refused: stop consuming, probe, resume
         └── Outcome              a Conductor call ended without the wanted answer: the policy's
-                                 decision (park, fail, halt) and the normalized error
+                                 decision (park, fail, halt) and the normalized error; it
+                                 lives beside the policy, in ``processors.outcome``
 
 Library exceptions are wrapped at the edge with ``raise ... from exc`` so the CLI can print
 one actionable line and keep the traceback for ``--debug``.
@@ -17,17 +18,11 @@ one actionable line and keep the traceback for ``--debug``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from processors.outcome import Decision, NormalizedError
-
 __all__ = [
     "ConfigError",
     "DependencyUnavailable",
     "Halted",
     "LaneSignal",
-    "Outcome",
     "PlanError",
     "QbdSyncError",
     "StackError",
@@ -82,13 +77,3 @@ class Halted(LaneSignal):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-class Outcome(LaneSignal):
-    """A call ended without the wanted answer: what the policy decided, why, after how many."""
-
-    def __init__(self, decision: Decision, error: NormalizedError, attempts: int) -> None:
-        super().__init__(error.code)
-        self.decision = decision
-        self.error = error
-        self.attempts = attempts

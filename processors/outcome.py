@@ -26,7 +26,7 @@ import conductor
 import httpx
 
 from processors.backoff import Backoff
-from processors.errors import DependencyUnavailable
+from processors.errors import DependencyUnavailable, LaneSignal
 from processors.health import Component
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Classification",
     "Decision",
     "NormalizedError",
+    "Outcome",
     "OutcomeClass",
     "OutcomePolicy",
     "Phase",
@@ -229,6 +230,16 @@ def classify(err: NormalizedError, *, phase: Phase) -> Classification:
     """Classify a normalized error of a read or a write."""
     kind = _kind(err)
     return Classification(kind, ambiguous=phase == "write" and _may_have_applied(err, kind))
+
+
+class Outcome(LaneSignal):
+    """A call ended without the wanted answer: what the policy decided, why, after how many."""
+
+    def __init__(self, decision: Decision, error: NormalizedError, attempts: int) -> None:
+        super().__init__(error.code)
+        self.decision = decision
+        self.error = error
+        self.attempts = attempts
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,11 +15,10 @@ from functools import partial
 from typing import Any, Protocol
 
 from processors.book_settings import BookSettings
-from processors.errors import Outcome
 from processors.ledger import Ledger, LedgerEntry
 from processors.mappings import MappingStore
 from processors.matching import Suggestion
-from processors.outcome import NormalizedError
+from processors.outcome import NormalizedError, Outcome
 from processors.pipeline.connection import CompanyConnection
 from processors.pipeline.endstates import EndStates
 from processors.pipeline.results import ResultBook

@@ -14,13 +14,13 @@ from typing import Any, Final
 import orjson
 
 from processors.attention import AttentionBook, Cause
-from processors.errors import Halted, Outcome
+from processors.errors import Halted
 from processors.gateway import WriteResult
 from processors.intake import Accepted, decode
 from processors.ledger import Ledger, Waiting
 from processors.logs import get_logger
 from processors.metrics import Metrics
-from processors.outcome import Action, NormalizedError, OutcomeClass
+from processors.outcome import Action, NormalizedError, Outcome, OutcomeClass
 from processors.pipeline.connection import CompanyConnection
 from processors.pipeline.parking import Parker
 from processors.pipeline.results import ResultBook

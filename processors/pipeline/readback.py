@@ -42,10 +42,10 @@ from functools import partial
 from typing import Any, Final
 
 from processors.companies import CompanyBook
-from processors.errors import Outcome
 from processors.gateway import DEFAULT_LOOKUP_MARGIN, ConductorGateway
 from processors.logs import get_logger
 from processors.mappings import Mapping, MappingStore
+from processors.outcome import Outcome
 from processors.pipeline.connection import CompanyConnection
 from processors.pipeline.writer import Reader
 from processors.publish import Publisher

@@ -27,7 +27,6 @@ from functools import partial
 from typing import Final, TypeVar
 
 from processors.backoff import pause
-from processors.errors import Outcome
 from processors.gateway import ConductorGateway, WriteResult, is_gone
 from processors.ledger import Ledger, LedgerEntry
 from processors.logs import get_logger
@@ -35,6 +34,7 @@ from processors.outcome import (
     Action,
     Decision,
     NormalizedError,
+    Outcome,
     OutcomeClass,
     OutcomePolicy,
     normalize,
