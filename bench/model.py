@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 import random
 import statistics
 from collections.abc import Iterable, Sequence
@@ -163,6 +162,6 @@ def timing_of(entries: Iterable[dict[str, Any]]) -> dict[str, float]:
         "gap_s": ratio(sum(gaps), len(gaps)) if gaps else 0.0,
         "first_gap_s": ratio(sum(first_gaps), len(first_gaps)) if first_gaps else 0.0,
         "busiest_s": busiest,
-        "busy_min": min(busy) if busy else math.nan,
-        "busy_median": statistics.median(busy) if busy else math.nan,
+        # Left out when no company wrote twice (no span to measure; JSON has no NaN).
+        **({"busy_min": min(busy), "busy_median": statistics.median(busy)} if busy else {}),
     }

@@ -147,6 +147,20 @@ def test_busy_share_is_per_company_and_its_worst_is_kept() -> None:
     assert timing["busy_median"] == pytest.approx((1.0 + 2.0 / 3.0) / 2)
 
 
+def test_busy_share_is_left_out_when_no_company_wrote_twice() -> None:
+    """One write per company has no span: no key, rather than a NaN the JSON cannot hold."""
+    once = [
+        {
+            "end_user_id": company,
+            "started_at": "2026-01-01T10:00:00.000+00:00",
+            "finished_at": "2026-01-01T10:00:01.000+00:00",
+        }
+        for company in ("a", "b")
+    ]
+
+    assert "busy_min" not in timing_of(once)
+
+
 def test_empty_window_and_zero_denominator_are_nan() -> None:
     """Nothing measured gives NaN, never a division error or a fake zero."""
     assert window_of([]) == Window(0, 0.0)
