@@ -149,8 +149,9 @@ def timing_of(entries: Iterable[dict[str, Any]]) -> dict[str, float]:
     busiest = 0.0
     for spans in by_company.values():
         spans.sort()
-        writes.extend(end - start for start, end in spans)
-        own = sum(end - start for start, end in spans)
+        durations = [end - start for start, end in spans]
+        writes.extend(durations)
+        own = sum(durations)
         busiest = max(busiest, own)
         if len(spans) > 1:
             busy.append(ratio(own, max(end for _, end in spans) - spans[0][0]))
